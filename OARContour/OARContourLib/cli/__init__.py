@@ -1,0 +1,1 @@
+"""The ``oarcontour`` command line: one module per subcommand."""

@@ -1,0 +1,93 @@
+"""``oarcontour demo --out DIR``: the main job on the embedded phantom, headless.
+
+At this stage: write the phantom → inspect it → load it through the Slicer Logic on slicer-core →
+save the volume and a summary. Each later capability adds its step here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from ..ct.inspection import inspect_folder
+from ..errors import InputError
+from ..phantom import write_phantom
+from .exit_codes import EXIT_FINDINGS, EXIT_OK
+from .output import print_json, terminal_progress
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the whole workflow on the embedded phantom (needs oarcontour[headless])",
+        description="Write the anatomical phantom, inspect it and load it with the Slicer Logic headless.")
+    parser.add_argument("-o", "--out", default="demo_output", help="output folder (default: demo_output)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = _prepare(Path(args.out), args.overwrite)
+    steps: list[tuple[str, float, str]] = []
+    progress = terminal_progress(not args.json and not args.quiet)
+
+    started = time.perf_counter()
+    phantom = write_phantom(out / "phantom", progress=progress)
+    steps.append(("phantom", time.perf_counter() - started, str(phantom.ct_dir)))
+
+    started = time.perf_counter()
+    inspection = inspect_folder(phantom.ct_dir)
+    (out / "inspect.json").write_text(json.dumps(inspection.to_dict(), indent=2))
+    steps.append(("inspect", time.perf_counter() - started, str(out / "inspect.json")))
+
+    started = time.perf_counter()
+    volume_path, dimensions = _load_with_logic(phantom.ct_dir, out)
+    steps.append(("load (Logic, slicer-core)", time.perf_counter() - started, str(volume_path)))
+
+    summary = {"schema": "oarcontour.demo/1", "output": str(out), "ct_dimensions_ijk": dimensions,
+               "problems": [p.to_dict() for p in inspection.problems],
+               "steps": [{"step": s, "seconds": round(t, 2), "output": o} for s, t, o in steps]}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if args.json:
+        print_json(summary)
+    else:
+        _print_summary(steps, inspection, out)
+    return EXIT_FINDINGS if inspection.has_errors else EXIT_OK
+
+
+def _prepare(out: Path, overwrite: bool) -> Path:
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise InputError(f"Output folder {out} is not empty.", hint="Pass --overwrite or choose another folder.")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
+    """Load the CT through ``OARContourLogic.loadCT`` on a headless scene and save it as NRRD."""
+    from .. import headless  # imports slicer: only here, so the other commands run without it
+
+    headless.setup()
+    from ..logic import OARContourLogic
+
+    node = OARContourLogic().loadCT(ct_dir)
+    target = out / "scene" / "CT.nrrd"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    storage = node.CreateDefaultStorageNode()
+    storage.SetFileName(str(target))
+    if not storage.WriteData(node):
+        raise InputError(f"Could not write {target}.", hint="Check the output folder is writable.")
+    return target, list(node.GetImageData().GetDimensions())
+
+
+def _print_summary(steps: list[tuple[str, float, str]], inspection, out: Path) -> None:  # type: ignore[no-untyped-def]
+    print("OARContour demo — phantom → inspect → load")
+    for step, seconds, output in steps:
+        print(f"  {step:<28} {seconds:6.2f} s   {output}")
+    verdict = "no problems" if not inspection.problems else f"{len(inspection.problems)} problem(s), see inspect.json"
+    print(f"  CT check: {verdict}")
+    print(f"Outputs are in {out.resolve()}")

@@ -1,0 +1,83 @@
+"""Entry point of the ``oarcontour`` command: parse, dispatch, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import CancelledError, OARContourError
+from . import demo, inspect_ct, phantom
+from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+
+logger = logging.getLogger(__name__)
+
+SUBCOMMANDS = (inspect_ct, phantom, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oarcontour",
+        description="Organ-at-risk contouring for radiotherapy: inspect CT series, contour, name, export RTSTRUCT.",
+    )
+    parser.add_argument("--version", action="version", version=f"oarcontour {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only errors; no progress bar")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see README: 0, 1, 2, 3, 130)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help
+        return int(exc.code or 0)
+    _configure_logging(args)
+    if not args.command:
+        parser.print_usage(sys.stderr)
+        print("oarcontour: error: a command is required", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("oarcontour: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except CancelledError as exc:
+        print(f"oarcontour: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OARContourError as exc:  # InputError and every refusal before anything is written
+        return _fail(args, exc, EXIT_BAD_INPUT)
+    except Exception as exc:  # the last line of defence: no traceback unless --debug
+        print(f"oarcontour: internal error: {type(exc).__name__}: {exc} "
+              "(run again with --debug and report it)", file=sys.stderr)
+        if args.debug:
+            raise
+        return EXIT_INTERNAL
+
+
+def _fail(args: argparse.Namespace, exc: OARContourError, code: int) -> int:
+    if args.debug:
+        logger.exception("error")
+    print(f"oarcontour: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose or args.debug else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+def entry_point() -> None:
+    """Console-script wrapper: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

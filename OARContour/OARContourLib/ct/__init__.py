@@ -1,0 +1,14 @@
+"""CT series loading (core, no Slicer): scan a folder, choose a series, stack it in HU."""
+
+from .model import CTVolume, ImageGeometry, SeriesReference, SliceReference
+from .problems import Problem, ProblemCode, Severity
+
+__all__ = [
+    "CTVolume",
+    "ImageGeometry",
+    "Problem",
+    "ProblemCode",
+    "SeriesReference",
+    "Severity",
+    "SliceReference",
+]

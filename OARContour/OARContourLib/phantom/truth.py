@@ -1,0 +1,40 @@
+"""Write the ground-truth masks as compressed NIfTI, one ``<Name>.nii.gz`` per structure.
+
+SimpleITK carries the CT's LPS geometry (origin, spacing, direction) and converts it to the RAS
+convention of NIfTI itself, so reading a mask back with SimpleITK gives the CT's physical space.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from ..ct.model import ImageGeometry
+from ..progress import ProgressCallback, report
+from .model import PhantomVolume
+
+logger = logging.getLogger(__name__)
+
+
+def mask_image(mask: np.ndarray, geometry: ImageGeometry) -> sitk.Image:
+    """uint8 image (1 inside) on the CT grid: array (k, j, i) becomes image index (i, j, k)."""
+    image = sitk.GetImageFromArray(mask.astype(np.uint8))
+    image.SetSpacing(tuple(float(s) for s in geometry.spacing_mm))
+    image.SetOrigin(tuple(float(o) for o in geometry.origin_lps))
+    image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
+    return image
+
+
+def write_truth(volume: PhantomVolume, folder: Path, progress: ProgressCallback | None = None) -> dict[str, Path]:
+    """Write every mask of ``volume`` into ``folder`` (which must exist); returns name -> path."""
+    written: dict[str, Path] = {}
+    for index, (name, mask) in enumerate(volume.masks.items()):
+        report(progress, index / len(volume.masks), f"Writing mask {name}")
+        path = folder / f"{name}.nii.gz"
+        sitk.WriteImage(mask_image(mask, volume.geometry), str(path), True)
+        written[name] = path
+    report(progress, 1.0, f"Wrote {len(written)} masks")
+    return written

@@ -1,0 +1,16 @@
+"""The progress-callback convention shared by every long core operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .errors import CancelledError
+
+#: ``progress(fraction, message) -> cancel``: fraction in 0..1; return True to cancel.
+ProgressCallback = Callable[[float, str], bool]
+
+
+def report(progress: ProgressCallback | None, fraction: float, message: str) -> None:
+    """Forward one progress step; raise :class:`CancelledError` when the callback asks to stop."""
+    if progress is not None and progress(min(max(fraction, 0.0), 1.0), message):
+        raise CancelledError(f"Cancelled during: {message}", hint="Run the operation again to finish it.")

@@ -1,0 +1,1 @@
+"""DICOM RT Structure Set geometry: voxel-boundary contours, hole encodings and rasterisation."""

@@ -1,0 +1,123 @@
+"""Keyhole encoding: each outer loop and its holes become one polygon joined by zero-width cuts.
+
+Every hole is spliced into the loop its bridge reaches (see :mod:`.bridges`): the polygon runs along
+that loop to ``w``, right along the bridge to the hole's first corner ``v``, around the hole, back to
+``v`` and ``w``, and on. Bridges are horizontal, lie on pixel-grid lines between foreground pixels and
+are traversed once each way, so they cross no loop and cancel in any even-odd rasterisation; holes of
+holes' components (islands) stay separate polygons.
+
+All splices are done at once on the successor permutation of the corner graph: a splice swaps the
+successors of two points (merging two cycles into one) with the bridge's return points inserted.
+Splices that share a point wait for a later round, so the result equals splicing one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bridges import BridgeKind, HoleBridges
+from .corners import CornerGraph
+from .cycles import Cycles, order_cycles
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeyholeLoops:
+    """Merged polygons as vertex keys: loop ``m`` is ``keys[offsets[m]:offsets[m + 1]]``."""
+
+    keys: np.ndarray
+    offsets: np.ndarray
+
+
+def merge_holes(graph: CornerGraph, cycles: Cycles, bridges: HoleBridges) -> KeyholeLoops:
+    """Splice every hole into its component's outer loop; one polygon per outer loop."""
+    n_nodes, n_holes = len(graph.succ), len(bridges.hole_loops)
+    slot_keys = [graph.corner_keys[graph.node_corner]]
+    succ = np.concatenate([graph.succ, np.zeros(3 * n_holes, dtype=graph.succ.dtype)])
+    straight = np.flatnonzero(bridges.kind == BridgeKind.STRAIGHT)
+    # Slots after the nodes: a point w inside each run a bridge reaches, then v and w for each return.
+    entry = bridges.anchor.copy()
+    entry[straight] = n_nodes + np.arange(len(straight))
+    slot_keys.append(bridges.end_key[straight])
+    _insert_run_points(succ, bridges.anchor[straight], entry[straight], bridges.end_key[straight])
+    bridged = np.flatnonzero(bridges.kind != BridgeKind.SADDLE)
+    back_v = np.full(n_holes, -1, dtype=np.int64)
+    back_v[bridged] = n_nodes + len(straight) + 2 * np.arange(len(bridged))
+    slot_keys += [np.stack([bridges.start_key[bridged], bridges.end_key[bridged]], axis=1).reshape(-1)]
+    n_slots = n_nodes + len(straight) + 2 * len(bridged)
+    succ = succ[:n_slots]
+    hole_start = cycles.first[bridges.hole_loops]
+    _splice(succ, hole_start, entry, back_v, bridges.kind == BridgeKind.SADDLE)
+    merged = order_cycles(succ)
+    keys = np.concatenate(slot_keys)[merged.order]
+    keep = _corner_points(keys, merged.offsets, graph.grid[2])
+    offsets = np.zeros_like(merged.offsets)
+    np.cumsum(np.add.reduceat(keep.astype(np.int64), merged.offsets[:-1]), out=offsets[1:])
+    logger.debug("Keyhole: %d holes spliced into %d polygons", n_holes, len(offsets) - 1)
+    return KeyholeLoops(keys=keys[keep], offsets=offsets)
+
+
+def _insert_run_points(succ: np.ndarray, run_start: np.ndarray, slot: np.ndarray, key: np.ndarray) -> None:
+    """Insert point slots into vertical runs, in order along each run (in place)."""
+    if len(slot) == 0:
+        return
+    # Runs reached from the right go up (-j), so the nearest point to the run start has the largest key.
+    order = np.lexsort((-key, run_start))
+    run_start, slot = run_start[order], slot[order]
+    new_run = np.r_[True, run_start[1:] != run_start[:-1]]
+    run_end = np.r_[new_run[1:], True]
+    following = np.empty_like(slot)
+    following[:-1] = slot[1:]
+    following[run_end] = succ[run_start[run_end]]
+    succ[slot] = following
+    succ[run_start[new_run]] = slot[new_run]
+
+
+def _splice(succ: np.ndarray, hole_start: np.ndarray, entry: np.ndarray, back_v: np.ndarray,
+            at_saddle: np.ndarray) -> None:
+    """Splice each hole after its entry point, in rounds of splices that share no point (in place)."""
+    pred = np.empty_like(succ)
+    pred[succ] = np.arange(len(succ))
+    pending = np.arange(len(hole_start))
+    while len(pending):
+        # At a saddle the hole joins before the other loop's node there, wherever that now comes from.
+        after = np.where(at_saddle[pending], pred[entry[pending]], entry[pending])
+        before_hole = pred[hole_start[pending]]
+        owner = np.full(len(succ), len(pending))
+        np.minimum.at(owner, np.concatenate([after, before_hole]), np.tile(np.arange(len(pending)), 2))
+        ready = (owner[after] == np.arange(len(pending))) & (owner[before_hole] == np.arange(len(pending)))
+        _apply(succ, pred, hole_start[pending[ready]], after[ready], before_hole[ready], back_v[pending[ready]])
+        pending = pending[~ready]
+
+
+def _apply(succ: np.ndarray, pred: np.ndarray, hole_start: np.ndarray, after: np.ndarray, before_hole: np.ndarray,
+           back_v: np.ndarray) -> None:
+    """Swap successors of ``after`` and ``before_hole``; bridged holes return through v and w."""
+    resume = succ[after].copy()
+    succ[after] = hole_start
+    pred[hole_start] = after
+    direct = back_v < 0
+    succ[before_hole[direct]] = resume[direct]
+    pred[resume[direct]] = before_hole[direct]
+    v, w, last, resume = back_v[~direct], back_v[~direct] + 1, before_hole[~direct], resume[~direct]
+    succ[last], succ[v], succ[w] = v, w, resume
+    pred[v], pred[w], pred[resume] = last, v, w
+
+
+def _corner_points(keys: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
+    """Mask of points that are turns (not repeats, not straight continuations) in each cyclic loop."""
+    row, column = np.divmod(keys, width)
+    index = np.arange(len(keys))
+    first, last = offsets[:-1], offsets[1:] - 1
+    previous, following = index - 1, index + 1
+    previous[first], following[last] = last, first
+    d_in = (row - row[previous], column - column[previous])
+    d_out = (row[following] - row, column[following] - column)
+    repeat = (d_in[0] == 0) & (d_in[1] == 0)
+    cross = d_in[0] * d_out[1] - d_in[1] * d_out[0]
+    dot = d_in[0] * d_out[0] + d_in[1] * d_out[1]
+    return ~repeat & ~((cross == 0) & (dot > 0))
