@@ -201,15 +201,13 @@ class OARContourTest(ScriptedLoadableModuleTest):
 
     def test_LoadPhantomCT(self):
         """Write the synthetic phantom as DICOM, load it, and check geometry and hierarchy."""
-        # Imported here, not at the top: loading the module must not need the phantom or the reader.
-        from OARContourLib.ct.load import load_ct
+        # Imported here, not at the top: loading the module must not need the phantom writer.
         from OARContourLib.phantom import write_phantom
 
         logic = OARContourLogic()
         with tempfile.TemporaryDirectory(prefix="OARContourTest-") as folderName:
-            phantom = write_phantom(pathlib.Path(folderName) / "phantom")
-            # The files as the Slicer-free core reads them: the reference for every check of the node.
-            written = load_ct(phantom.ct_dir)
+            # The writer returns the geometry and UIDs it wrote: the reference for every check.
+            phantom = write_phantom(pathlib.Path(folderName) / "phantom", patient_position="HFS")
             volumeNode = logic.loadCT(phantom.ct_dir)
         self.delayDisplay("Phantom loaded")
 
@@ -217,31 +215,29 @@ class OARContourTest(ScriptedLoadableModuleTest):
         self.assertTrue(volumeNode.IsA("vtkMRMLScalarVolumeNode"))
         self.assertTrue(slicer.mrmlScene.IsNodePresent(volumeNode), "the CT volume is not in the scene")
         # The core's array order is (slice, row, column); VTK's dimensions are (column, row, slice).
-        slices, rows, columns = written.geometry.shape
+        slices, rows, columns = phantom.geometry.shape
         self.assertEqual(volumeNode.GetImageData().GetDimensions(), (columns, rows, slices))
 
-        self._assertIJKToRASMatchesPhantom(volumeNode, written)
-        self._assertDicomHierarchy(volumeNode, written)
+        self._assertIJKToRASMatchesPhantom(volumeNode, phantom)
+        self._assertDicomHierarchy(volumeNode, phantom)
         self.delayDisplay("Test passed")
 
-    def _assertIJKToRASMatchesPhantom(self, volumeNode, written):
+    def _assertIJKToRASMatchesPhantom(self, volumeNode, phantom):
         ijkToRAS = vtk.vtkMatrix4x4()
         volumeNode.GetIJKToRASMatrix(ijkToRAS)
-        # DICOM is LPS and Slicer RAS: for a head-first-supine CT the column axis points to the
-        # patient's left (+x in LPS), so x in RAS falls as the column index grows.
-        self.assertLess(ijkToRAS.GetElement(0, 0), 0.0, "IJKToRAS column axis must point to -x (LPS to RAS)")
-        expected = written.geometry.ijk_to_ras()
+        # DICOM is LPS and Slicer RAS: in a head-first-supine CT the column index i grows towards
+        # the patient's left (+x in LPS), so x in RAS falls as i grows.
+        self.assertLess(ijkToRAS.GetElement(0, 0), 0.0, "IJKToRAS: the i axis must point to -x in RAS (LPS to RAS)")
+        expected = phantom.geometry.ijk_to_ras()
         for row in range(4):
             for column in range(4):
                 self.assertAlmostEqual(
                     ijkToRAS.GetElement(row, column), float(expected[row][column]), places=3,
                     msg=f"IJKToRAS[{row}][{column}] differs from the phantom geometry")
 
-    def _assertDicomHierarchy(self, volumeNode, written):
-        reference = written.reference
+    def _assertDicomHierarchy(self, volumeNode, phantom):
         # Empty UIDs would make the equality checks below pass without proving anything.
-        self.assertTrue(reference.is_referenceable, "the phantom lacks Study, Series or Frame of Reference UIDs")
-        self.assertTrue(reference.attributes.get("PatientID"), "the phantom has no PatientID")
+        self.assertTrue(phantom.study_instance_uid and phantom.series_instance_uid, "the phantom has no UIDs")
         shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
         seriesItem = shNode.GetItemByDataNode(volumeNode)
         self.assertNotEqual(seriesItem, shNode.GetInvalidItemID(), "volume is not in the subject hierarchy")
@@ -250,6 +246,6 @@ class OARContourTest(ScriptedLoadableModuleTest):
         constants = slicer.vtkMRMLSubjectHierarchyConstants
         self.assertEqual(shNode.GetItemLevel(studyItem), constants.GetDICOMLevelStudy())
         self.assertEqual(shNode.GetItemLevel(patientItem), constants.GetDICOMLevelPatient())
-        self.assertEqual(shNode.GetItemUID(seriesItem, "DICOM"), reference.series_instance_uid)
-        self.assertEqual(shNode.GetItemUID(studyItem, "DICOM"), reference.study_instance_uid)
-        self.assertEqual(shNode.GetItemUID(patientItem, "DICOM"), reference.attributes["PatientID"])
+        self.assertTrue(shNode.GetItemUID(patientItem, "DICOM"), "the patient item has no DICOM UID (PatientID)")
+        self.assertEqual(shNode.GetItemUID(studyItem, "DICOM"), phantom.study_instance_uid)
+        self.assertEqual(shNode.GetItemUID(seriesItem, "DICOM"), phantom.series_instance_uid)

@@ -8,6 +8,7 @@ user's answer arrives as an argument.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
 from ..ct.problems import Severity
 from ..errors import InputError
+from ..phantom import write_phantom
 from ..progress import ProgressCallback
 from . import subject_hierarchy, volume_nodes
 
@@ -90,6 +92,34 @@ class OARContourLogic:
         scene = self.scene
         volume = load_ct(path, series_uid=seriesUID, progress=progress)
         return self.addCTVolume(volume, scene=scene)
+
+    def loadSamplePhantom(
+        self,
+        variant: str = "thorax",
+        outputDir: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Write the embedded anatomical phantom (once) and load it like a hospital CT.
+
+        Parameters
+        ----------
+        variant
+            ``"thorax"`` or ``"headneck"``.
+        outputDir
+            Where the phantom's DICOM series and true masks go; by default a folder in the
+            system's temporary directory, reused on later calls (the phantom is deterministic).
+        progress
+            Optional ``progress(fraction, message) -> cancel`` callback.
+
+        Returns
+        -------
+        vtkMRMLScalarVolumeNode
+            The phantom CT, placed under its Patient → Study like any loaded series.
+        """
+        target = Path(outputDir) if outputDir is not None else Path(tempfile.gettempdir()) / "OARContour" / f"phantom-{variant}"
+        if not (target / "phantom.json").is_file():
+            write_phantom(target, variant=variant, overwrite=True, progress=progress)
+        return self.loadCT(target / "ct", progress=progress)
 
     def addCTVolume(self, volume: CTVolume, *, scene: Any = None) -> Any:
         """Add an already loaded :class:`CTVolume` to the scene, as :meth:`loadCT` does.

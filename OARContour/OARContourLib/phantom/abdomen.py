@@ -7,6 +7,7 @@ the chest. Kidneys are painted after the liver, which leaves the renal impressio
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from . import tissues
 from .columns import ZColumn
@@ -17,6 +18,9 @@ from .surfaces import Below
 from .variation import Variation
 
 logger = logging.getLogger(__name__)
+
+#: Cuts an organ to the abdominal cavity under the diaphragm.
+Clip = Callable[[Shape], Shape]
 
 #: Soft tissue of the diaphragm lies between the lung bases and the abdominal organs.
 BELOW_DIAPHRAGM_MM = -7.0
@@ -42,7 +46,7 @@ def abdomen_layers(variation: Variation, chest: Chest, cavity: ZColumn) -> list[
     ]
 
 
-def _liver(variation: Variation, inside) -> list[Layer]:  # type: ignore[no-untyped-def]
+def _liver(variation: Variation, inside: Clip) -> list[Layer]:
     right_lobe = Ellipsoid(variation.point((-50.0, 0.0, -172.0), 3.0),
                            (variation.scale(95.0, 0.03), 88.0, variation.scale(80.0, 0.04)),
                            ripple=variation.ripple(0.04, 130.0))
@@ -56,7 +60,7 @@ def _liver(variation: Variation, inside) -> list[Layer]:  # type: ignore[no-unty
     ]
 
 
-def _stomach(variation: Variation, inside) -> list[Layer]:  # type: ignore[no-untyped-def]
+def _stomach(variation: Variation, inside: Clip) -> list[Layer]:
     wall = Ellipsoid(variation.point((52.0, -28.0, -168.0), 3.0), (44.0, 38.0, 46.0),
                      orthonormal_axes((0.3, -0.2, 1.0), (1.0, 0.0, 0.0)), variation.ripple(0.05, 90.0))
     return [
@@ -65,7 +69,7 @@ def _stomach(variation: Variation, inside) -> list[Layer]:  # type: ignore[no-un
     ]
 
 
-def _kidney(variation: Variation, inside, side: float, name: str, z: float) -> list[Layer]:  # type: ignore[no-untyped-def]
+def _kidney(variation: Variation, inside: Clip, side: float, name: str, z: float) -> list[Layer]:
     """A bean: cortex/medulla ellipsoid with the upper pole tilted medially and back, hilum fat medially."""
     centre = variation.point((side * 68.0, 55.0, z), 3.0)
     axes = orthonormal_axes((-side * 0.25, 0.2, 1.0), (side * 1.0, -0.35, 0.0))

@@ -154,6 +154,9 @@ def build_volume(request: PhantomRequest, progress: ProgressCallback | None = No
     clear_outside_fov(painted, grid)
     report(progress, 0.6, "Deriving ground-truth masks")
     masks = {name: structure_mask(painted, name) for name in anatomy.structures}
+    empty = [name for name, mask in masks.items() if not mask.any()]
+    if empty:
+        logger.warning("No voxel of %s at this resolution; use smaller spacings to resolve them.", ", ".join(empty))
     report(progress, 0.75, "Synthesising CT numbers")
     # SFC64 draws normal deviates twice as fast as the default PCG64; both are stable across platforms.
     noise = np.random.Generator(np.random.SFC64(np.random.SeedSequence([request.seed, NOISE_STREAM])))

@@ -9,8 +9,8 @@ computed from the knots is safe.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 Knot = tuple[float, float, float, float, float, float]
 
 
+def _knot(values: Sequence[float]) -> Knot:
+    z, cx, cy, a, b, n = (float(v) for v in values)
+    return (z, cx, cy, a, b, n)
+
+
 @dataclass(frozen=True)
 class Profile:
     """Cross-section parameters at increasing z knots."""
@@ -31,8 +36,8 @@ class Profile:
 
     @classmethod
     def of(cls, knots: Sequence[Sequence[float]]) -> Profile:
-        ordered = sorted((tuple(float(v) for v in k) for k in knots), key=lambda k: k[0])
-        return cls(tuple(ordered))  # type: ignore[arg-type]
+        ordered = sorted((_knot(k) for k in knots), key=lambda k: k[0])
+        return cls(tuple(ordered))
 
     def at(self, z: np.ndarray) -> np.ndarray:
         """(5, len(z)) array of cx, cy, a, b, n; constant beyond the first and last knot."""
@@ -100,12 +105,10 @@ class ZColumn(Shape):
         return cx, cy, a - self.inset_mm, b - self.inset_mm, n
 
 
-def column_ripples(rng: np.random.Generator, amplitude: float, wavelength_mm: float) -> dict[str, Ripple]:
-    """Keyword arguments giving a :class:`ZColumn` a seeded, smooth, separable surface ripple."""
-    return {
-        "ripple_a": Ripple.random(rng, amplitude, wavelength_mm, axes=(1.0, 0.0, 1.0)),
-        "ripple_b": Ripple.random(rng, amplitude, wavelength_mm, axes=(0.0, 1.0, 1.0)),
-    }
+def rippled(column: ZColumn, rng: np.random.Generator, amplitude: float, wavelength_mm: float) -> ZColumn:
+    """``column`` with a seeded, smooth, separable surface ripple (x-z for ``a``, y-z for ``b``)."""
+    return replace(column, ripple_a=Ripple.random(rng, amplitude, wavelength_mm, axes=(1.0, 0.0, 1.0)),
+                   ripple_b=Ripple.random(rng, amplitude, wavelength_mm, axes=(0.0, 1.0, 1.0)))
 
 
 def superellipse_point(section: tuple[float, float, float, float, float], angle_rad: float,

@@ -19,7 +19,7 @@ from .columns import Profile, ZColumn
 from .face import face_layers
 from .grid import ScanPlan
 from .neck import neck_layers
-from .scene import Anatomy, Layer
+from .scene import Anatomy, Layer, clipped_to
 from .shapes import Difference, Ellipsoid, Intersection, Union, tube
 from .surfaces import Above, Below, Surface
 from .variation import Variation
@@ -69,22 +69,20 @@ def build(variation: Variation) -> Anatomy:
     """All head-and-neck layers in painting order."""
     scale = variation.scale(1.0, 0.025)
     bone_outer = Ellipsoid((0.0, 5.0, 22.0), (72.0 * scale, 94.0 * scale, 82.0 * scale), ripple=variation.ripple(0.01, 150))
-    body = _body(variation, bone_outer)
+    parts = _body_parts(variation, bone_outer)
+    body = Union(parts)
     base = SkullBase(anterior_z=variation.mm(22.0, 1.0), posterior_z=variation.mm(-40.0, 1.5))
     layers = [
         Layer("subcutaneous_fat", body, tissues.FAT),
-        Layer("muscle", Union(tuple(m.inset(4.0) for m in body.members)), tissues.MUSCLE),  # type: ignore[attr-defined]
-        *_skull(bone_outer, base),
-        *_brain(variation, bone_outer, base),
-        *face_layers(variation),
-        *neck_layers(variation),
-        Layer("skin", Difference(body, Union(tuple(m.inset(SKIN_MM) for m in body.members))),  # type: ignore[attr-defined]
-              tissues.SKIN, ("Skin",)),
+        Layer("muscle", Union(tuple(part.inset(4.0) for part in parts)), tissues.MUSCLE),
+        *clipped_to(body, [*_skull(bone_outer, base), *_brain(variation, bone_outer, base), *face_layers(variation),
+                           *neck_layers(variation)]),
+        Layer("skin", Difference(body, Union(tuple(part.inset(SKIN_MM) for part in parts))), tissues.SKIN, ("Skin",)),
     ]
     return Anatomy(tuple(layers), STRUCTURES, body)
 
 
-def _body(variation: Variation, bone_outer: Ellipsoid) -> Union:
+def _body_parts(variation: Variation, bone_outer: Ellipsoid) -> tuple[Ellipsoid | ZColumn, ...]:
     """Cranium with scalp, face, nose, the lower head at the ears, jaw and chin, and the neck."""
     cranium = bone_outer.inset(-SCALP_MM)
     face = Ellipsoid((0.0, -45.0, -25.0), (66.0, 55.0, 66.0), ripple=variation.ripple(0.015, 90.0))
@@ -95,8 +93,9 @@ def _body(variation: Variation, bone_outer: Ellipsoid) -> Union:
     neck = ZColumn(Profile.of([
         (-210.0, 0.0, 22.0, 115.0, 80.0, 2.4), (-168.0, 0.0, 15.0, 80.0, 68.0, 2.4), (-130.0, 0.0, 12.0, 60.0, 62.0, 2.2),
         (-90.0, 0.0, 10.0, 60.0, 63.0, 2.2), (-50.0, 0.0, 12.0, 63.0, 70.0, 2.2), (-20.0, 0.0, 18.0, 60.0, 66.0, 2.2),
-    ]), -1000.0, -10.0, **variation.column_ripples(0.015, 120.0))
-    return Union((cranium, face, nose, lower_head, jaw, chin, neck))
+    ]), -1000.0, -10.0)
+    neck = variation.rippled(neck, 0.015, 120.0)
+    return (cranium, face, nose, lower_head, jaw, chin, neck)
 
 
 def _skull(bone_outer: Ellipsoid, base: SkullBase) -> list[Layer]:

@@ -38,10 +38,11 @@ def synthesize_hu(painted: Painted, grid: ScanGrid, rng: np.random.Generator,
     sigma_px = BLUR_SIGMA_MM / grid.geometry.spacing_mm[0]
     white_sd = np.float32(noise_sd_hu / _noise_gain(sigma_px))
     outside = ~grid.inside_fov()
-    out = np.empty(painted.labels.shape, dtype=np.int16)
-    hu = np.empty((SLAB, *out.shape[1:]), dtype=np.float32)
+    nk, nj, ni = grid.shape
+    out = np.empty((nk, nj, ni), dtype=np.int16)
+    hu = np.empty((SLAB, nj, ni), dtype=np.float32)
     noise = np.empty_like(hu)
-    for start in range(0, out.shape[0], SLAB):
+    for start in range(0, nk, SLAB):
         labels = painted.labels[start:start + SLAB]
         slab, white = hu[: len(labels)], noise[: len(labels)]
         np.take(plateau, labels, out=slab)

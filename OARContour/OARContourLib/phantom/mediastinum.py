@@ -14,7 +14,7 @@ import numpy as np
 
 from . import tissues
 from .scene import Layer
-from .shapes import Ellipsoid, Intersection, Shape, Union, Vec3, orthonormal_axes, tube
+from .shapes import Ellipsoid, Intersection, Shape, Union, Vec3, orthonormal_axes, tube, vec3
 from .surfaces import Above, Surface
 from .variation import Variation
 
@@ -52,7 +52,7 @@ def _heart(variation: Variation, chest: Chest) -> list[Layer]:
     centre = variation.point((24.0, -28.0, -68.0), 3.0)
     semi = (variation.scale(65.0, 0.04), variation.scale(50.0, 0.04), variation.scale(42.0, 0.04))
     heart = Ellipsoid(centre, semi, axes, variation.ripple(0.03, 110.0))
-    pericardium = Ellipsoid(centre, tuple(s + 3.5 for s in semi), axes)  # type: ignore[arg-type]
+    pericardium = Ellipsoid(centre, vec3(s + 3.5 for s in semi), axes)
     return [
         Layer("pericardial_fat", Intersection((pericardium, Above(chest.diaphragm))), tissues.VISCERAL_FAT),
         Layer("heart", Intersection((heart, Above(chest.diaphragm))), tissues.HEART, ("Heart",)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import tissues
 from .columns import Profile, ZColumn, superellipse_point

@@ -9,13 +9,14 @@ Eye) holds by construction when a layer lists both names.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..progress import ProgressCallback, report
 from .grid import Block, ScanGrid
-from .shapes import Shape
+from .shapes import Intersection, Shape
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ class Anatomy:
     layers: tuple[Layer, ...]
     structures: tuple[str, ...]
     body: Shape
+
+
+def clipped_to(body: Shape, layers: list[Layer]) -> list[Layer]:
+    """The layers cut to ``body``: no organ or bone may poke through the skin, whatever the seed."""
+    return [replace(layer, shape=Intersection((layer.shape, body))) for layer in layers]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +98,8 @@ def lowest_body_depth(painted: Painted, grid: ScanGrid) -> float | None:
 
 
 def _merge(a: Block, b: Block) -> Block:
-    return tuple(slice(min(p.start, q.start), max(p.stop, q.stop)) for p, q in zip(a, b))  # type: ignore[return-value]
+    k, j, i = (slice(min(p.start, q.start), max(p.stop, q.stop)) for p, q in zip(a, b, strict=True))
+    return k, j, i
 
 
 def clear_outside_fov(painted: Painted, grid: ScanGrid) -> None:
@@ -106,7 +113,7 @@ def clear_outside_fov(painted: Painted, grid: ScanGrid) -> None:
     labels[:, outside] = 0
 
 
-def _lookup(layers: tuple[Layer, ...], keep) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _lookup(layers: tuple[Layer, ...], keep: Callable[[Layer], bool]) -> np.ndarray:
     table = np.zeros(len(layers) + 1, dtype=bool)
     table[1:] = [bool(keep(layer)) for layer in layers]
     return table
@@ -118,11 +125,11 @@ def structure_mask(painted: Painted, name: str) -> np.ndarray:
         return _labels_in(painted.labels, _lookup(painted.layers, lambda layer: layer.in_body))
     table = _lookup(painted.layers, lambda layer: name in layer.structures)
     mask = np.zeros(painted.labels.shape, dtype=bool)
-    present = [painted.blocks[index - 1] for index in np.flatnonzero(table) if painted.blocks[index - 1] is not None]
+    present = [block for index in np.flatnonzero(table) if (block := painted.blocks[index - 1]) is not None]
     if present:
         union = present[0]
         for block in present[1:]:
-            union = _merge(union, block)  # type: ignore[arg-type]
+            union = _merge(union, block)
         mask[union] = _labels_in(painted.labels[union], table)
     return mask
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -20,6 +20,12 @@ logger = logging.getLogger(__name__)
 
 Vec3 = tuple[float, float, float]
 INF = math.inf
+
+
+def vec3(values: Iterable[float]) -> Vec3:
+    """Three floats as a tuple (from a list, generator or numpy array)."""
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
 
 
 @dataclass(frozen=True)
@@ -30,14 +36,14 @@ class Box:
     hi: Vec3
 
     def intersect(self, other: Box) -> Box:
-        lo = tuple(max(a, b) for a, b in zip(self.lo, other.lo))
-        hi = tuple(min(a, b) for a, b in zip(self.hi, other.hi))
-        return Box(lo, hi)  # type: ignore[arg-type]
+        lo = vec3(max(a, b) for a, b in zip(self.lo, other.lo, strict=True))
+        hi = vec3(min(a, b) for a, b in zip(self.hi, other.hi, strict=True))
+        return Box(lo, hi)
 
     def union(self, other: Box) -> Box:
-        lo = tuple(min(a, b) for a, b in zip(self.lo, other.lo))
-        hi = tuple(max(a, b) for a, b in zip(self.hi, other.hi))
-        return Box(lo, hi)  # type: ignore[arg-type]
+        lo = vec3(min(a, b) for a, b in zip(self.lo, other.lo, strict=True))
+        hi = vec3(max(a, b) for a, b in zip(self.hi, other.hi, strict=True))
+        return Box(lo, hi)
 
 
 EVERYWHERE = Box((-INF, -INF, -INF), (INF, INF, INF))
@@ -140,8 +146,8 @@ class Ripple:
         """A ripple of the given size along a random direction restricted to ``axes`` (1 = allowed)."""
         direction = rng.normal(size=3) * np.asarray(axes)
         direction /= np.linalg.norm(direction) or 1.0
-        k = tuple(float(c) * 2.0 * math.pi / wavelength_mm for c in direction)
-        return cls(amplitude, k, float(rng.uniform(0.0, 2.0 * math.pi)))  # type: ignore[arg-type]
+        k = vec3(float(c) * 2.0 * math.pi / wavelength_mm for c in direction)
+        return cls(amplitude, k, float(rng.uniform(0.0, 2.0 * math.pi)))
 
     def factor(self, x: np.ndarray | float, y: np.ndarray | float, z: np.ndarray | float) -> np.ndarray:
         kx, ky, kz = self.wavevector
@@ -158,7 +164,7 @@ def orthonormal_axes(primary: Sequence[float], secondary: Sequence[float]) -> tu
     e1 = np.asarray(secondary, float) - np.dot(secondary, e0) * e0
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(e0, e1)
-    return tuple(tuple(float(c) for c in e) for e in (e0, e1, e2))  # type: ignore[return-value]
+    return vec3(e0), vec3(e1), vec3(e2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,20 +181,20 @@ class Ellipsoid(Shape):
         half = np.sqrt(((axes * np.asarray(self.semi_mm)[:, None]) ** 2).sum(axis=0))
         half *= self.ripple.bound if self.ripple else 1.0
         c = np.asarray(self.center)
-        return Box(tuple(c - half), tuple(c + half))  # type: ignore[arg-type]
+        return Box(vec3(c - half), vec3(c + half))
 
     def contains(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         d = (x - self.center[0], y - self.center[1], z - self.center[2])
         if self.axes is None:
             q = sum((d[m] / self.semi_mm[m]) ** 2 for m in range(3))
         else:
-            q = sum(((a[0] * d[0] + a[1] * d[1] + a[2] * d[2]) / s) ** 2 for a, s in zip(self.axes, self.semi_mm))
+            q = sum(((a[0] * d[0] + a[1] * d[1] + a[2] * d[2]) / s) ** 2 for a, s in zip(self.axes, self.semi_mm, strict=True))
         limit = 1.0 if self.ripple is None else self.ripple.factor(x, y, z) ** 2
         return np.asarray(q <= limit)
 
     def inset(self, mm: float) -> Ellipsoid:
         """The same ellipsoid with every semi-axis shorter by ``mm`` (an inner wall surface)."""
-        return replace(self, semi_mm=tuple(s - mm for s in self.semi_mm))  # type: ignore[arg-type]
+        return replace(self, semi_mm=vec3(s - mm for s in self.semi_mm))
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +208,9 @@ class Segment(Shape):
 
     def bounds(self) -> Box:
         r = max(self.r_start_mm, self.r_end_mm)
-        lo = tuple(min(a, b) - r for a, b in zip(self.start, self.end))
-        hi = tuple(max(a, b) + r for a, b in zip(self.start, self.end))
-        return Box(lo, hi)  # type: ignore[arg-type]
+        lo = vec3(min(a, b) - r for a, b in zip(self.start, self.end, strict=True))
+        hi = vec3(max(a, b) + r for a, b in zip(self.start, self.end, strict=True))
+        return Box(lo, hi)
 
     def contains(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         d = np.subtract(self.end, self.start)
@@ -217,15 +223,15 @@ class Segment(Shape):
 
 def tube(points: Sequence[Sequence[float]], radii_mm: Sequence[float] | float) -> Union:
     """A smooth-jointed tube through ``points``: one capsule per segment (radius per point)."""
-    pts = [tuple(float(c) for c in p) for p in points]
+    pts = [vec3(p) for p in points]
     radii = [float(radii_mm)] * len(pts) if isinstance(radii_mm, (int, float)) else [float(r) for r in radii_mm]
     segments = tuple(
-        Segment(pts[m], pts[m + 1], radii[m], radii[m + 1]) for m in range(len(pts) - 1)  # type: ignore[arg-type]
+        Segment(pts[m], pts[m + 1], radii[m], radii[m + 1]) for m in range(len(pts) - 1)
     )
     return Union(segments)
 
 
 def offset_tube(points: Sequence[Sequence[float]], radius_mm: float, offsets: Sequence[Vec3]) -> Union:
     """Several parallel tubes (a flat bar or blade, e.g. the mandible), one per offset vector."""
-    parts = [tube([np.add(p, o) for p in points], radius_mm) for o in offsets]
+    parts = [tube([vec3(np.add(p, o)) for p in points], radius_mm) for o in offsets]
     return Union(tuple(s for part in parts for s in part.members))

@@ -9,8 +9,8 @@ link rings across slices, exactly as on patient CT.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def stack_levels(specs: Sequence[LevelSpec], anchor: str, anchor_top_z: float) -
     return tuple(
         Vertebra(s.name, o + shift, o + shift - s.height_mm, s.disc_below_mm, s.body_semi, s.canal_semi,
                  s.spinous_mm, s.transverse_reach_mm)
-        for s, o in zip(specs, offsets)
+        for s, o in zip(specs, offsets, strict=True)
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from .shapes import EVERYWHERE, INF, Box, Shape
+from .shapes import EVERYWHERE, INF, Box, Shape, vec3
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class AxisLimit(Shape):
             hi[self.axis] = max(self.limit_mm)
         else:
             lo[self.axis] = min(self.limit_mm)
-        return Box(tuple(lo), tuple(hi))  # type: ignore[arg-type]
+        return Box(vec3(lo), vec3(hi))
 
     def contains(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         limit = np.interp(z, self.z_mm, self.limit_mm)

@@ -16,7 +16,7 @@ from .columns import Profile, ZColumn
 from .grid import ScanPlan
 from .mediastinum import Chest, mediastinum_layers
 from .ribcage import ribcage_layers
-from .scene import Anatomy, Layer
+from .scene import Anatomy, Layer, clipped_to
 from .shapes import Difference, Intersection
 from .spine import LevelSpec, SpineCourse, Vertebra, spine_layers, stack_levels
 from .surfaces import Above, AxisLimit, Below, Dome, Highest
@@ -66,24 +66,25 @@ CORD_SEMI = Profile.of([(100, 0, 0, 6.5, 4.5, 2), (60, 0, 0, 5.0, 4.0, 2), (-200
 
 def build(variation: Variation) -> Anatomy:
     """All thorax layers in painting order."""
-    body = ZColumn(Profile.of(BODY_KNOTS).moved(scale_a=variation.scale(1.0, 0.03),
-                                                scale_b=variation.scale(1.0, 0.03)),
-                   -1000.0, 1000.0, **variation.column_ripples(0.015, 180.0))
-    cavity = ZColumn(Profile.of(CAVITY_KNOTS), -1000.0, 1000.0, **variation.column_ripples(0.015, 150.0))
+    outline = Profile.of(BODY_KNOTS).moved(scale_a=variation.scale(1.0, 0.03), scale_b=variation.scale(1.0, 0.03))
+    body = variation.rippled(ZColumn(outline, -1000.0, 1000.0), 0.015, 180.0)
+    cavity = variation.rippled(ZColumn(Profile.of(CAVITY_KNOTS), -1000.0, 1000.0), 0.015, 150.0)
     chest = _chest(variation, cavity)
     levels = stack_levels(LEVELS, "T5", variation.mm(0.0, 3.0))
     layers = [
         Layer("subcutaneous_fat", body, tissues.FAT),
         Layer("body_wall_muscle", body.inset(11.0), tissues.MUSCLE),
-        Layer("visceral_fat", cavity, tissues.VISCERAL_FAT),
-        Layer("diaphragm", Intersection((cavity, Below(chest.diaphragm), Above(chest.diaphragm, -7.0))),
-              tissues.MUSCLE),
-        *_lungs(chest),
-        *mediastinum_layers(variation, chest),
-        *abdomen_layers(variation, chest, cavity),
-        *_back_muscles(levels, body),
-        *spine_layers(levels, SPINE, (-1000.0, 1000.0), (-232.0, 1000.0), CORD_SEMI),
-        *ribcage_layers(variation, body, cavity, levels, SPINE),
+        *clipped_to(body, [
+            Layer("visceral_fat", cavity, tissues.VISCERAL_FAT),
+            Layer("diaphragm", Intersection((cavity, Below(chest.diaphragm), Above(chest.diaphragm, -7.0))),
+                  tissues.MUSCLE),
+            *_lungs(chest),
+            *mediastinum_layers(variation, chest),
+            *abdomen_layers(variation, chest, cavity),
+            *_back_muscles(levels, body),
+            *spine_layers(levels, SPINE, (-1000.0, 1000.0), (-232.0, 1000.0), CORD_SEMI),
+            *ribcage_layers(variation, body, cavity, levels, SPINE),
+        ]),
         Layer("skin", Difference(body, body.inset(SKIN_MM)), tissues.SKIN, ("Skin",)),
     ]
     return Anatomy(tuple(layers), STRUCTURES, body)
@@ -115,7 +116,7 @@ def _lungs(chest: Chest) -> list[Layer]:
 
 def _back_muscles(levels: tuple[Vertebra, ...], body: ZColumn) -> list[Layer]:
     """Paravertebral muscle around the spine (the lungs wrap around it), and psoas from L1 down."""
-    paravertebral = ZColumn(Profile.of([(z, 0.0, y + 36.0, 27.0, 47.0, 2.6) for z, y in zip(SPINE.z_mm, SPINE.body_y_mm)]),
+    paravertebral = ZColumn(Profile.of([(z, 0.0, y + 36.0, 27.0, 47.0, 2.6) for z, y in zip(SPINE.z_mm, SPINE.body_y_mm, strict=True)]),
                             -1000.0, 1000.0)
     lumbar_top = next(v.z_top for v in levels if v.name == "L1")
     psoas = [

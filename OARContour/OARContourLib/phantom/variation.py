@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from .columns import column_ripples
+from .columns import ZColumn, rippled
 from .shapes import Ripple, Vec3
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ class Variation:
     def ripple(self, amplitude: float = 0.03, wavelength_mm: float = 120.0) -> Ripple:
         return Ripple.random(self.rng, amplitude, wavelength_mm)
 
-    def column_ripples(self, amplitude: float = 0.02, wavelength_mm: float = 160.0) -> dict[str, Ripple]:
-        return column_ripples(self.rng, amplitude, wavelength_mm)
+    def rippled(self, column: ZColumn, amplitude: float = 0.02, wavelength_mm: float = 160.0) -> ZColumn:
+        return rippled(column, self.rng, amplitude, wavelength_mm)
 
     def uniform(self, low: float, high: float) -> float:
         return float(self.rng.uniform(low, high))

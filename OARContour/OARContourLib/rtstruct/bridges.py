@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .corners import CornerGraph
-from .cycles import Cycles
 
 # Codes of the vertex w a bridge reaches (its two right-hand pixels are foreground): 10 is the
 # middle of a vertical edge run, 11 and 14 are concave corners.
@@ -64,9 +63,9 @@ class HoleBridges:
     parent: np.ndarray
 
 
-def find_bridges(graph: CornerGraph, cycles: Cycles) -> HoleBridges:
-    """Bridge every hole loop of ``graph`` (loops as in ``cycles``) to the loop on its left."""
-    starts = cycles.first
+def find_bridges(graph: CornerGraph) -> HoleBridges:
+    """Bridge every hole loop of ``graph`` to the loop it meets on its left."""
+    starts = graph.labels.first
     is_hole = graph.node_direction[starts] == 1
     hole_loops = np.flatnonzero(is_hole)
     start_nodes = starts[hole_loops]
@@ -80,7 +79,7 @@ def find_bridges(graph: CornerGraph, cycles: Cycles) -> HoleBridges:
     walk = ~at_saddle
     anchor[walk], end_key[walk], straight = _walk_left(graph, start_key[walk])
     kind[np.flatnonzero(walk)[straight]] = BridgeKind.STRAIGHT
-    touched = cycles.cycle_of[anchor]
+    touched = graph.labels.cycle_of[anchor]
     parent = _resolve_parents(is_hole, hole_loops, touched)
     return HoleBridges(hole_loops, kind, anchor, start_key, end_key, parent)
 

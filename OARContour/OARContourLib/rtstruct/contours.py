@@ -32,12 +32,13 @@ from .bridges import find_bridges
 from .corners import build_corner_graph
 from .cycles import order_cycles
 from .keyhole import merge_holes
+from .simplify import drop_redundant_points, simplify_packed
 
 logger = logging.getLogger(__name__)
 
 
-class HoleEncoding(enum.Enum):
-    """How holes are written (DICOM PS3.3 C.8.8.6.3)."""
+class HoleEncoding(str, enum.Enum):
+    """How holes are written (DICOM PS3.3 C.8.8.6.3); the values are those of the TPS profiles."""
 
     KEYHOLE = "keyhole"
     """One polygon per outer loop, holes joined to it by zero-width cuts."""
@@ -126,20 +127,23 @@ class SlicePolygons:
         return contours
 
 
-def trace_loops(mask: np.ndarray, hole_encoding: HoleEncoding = HoleEncoding.NESTED,
-                origin_kji: Sequence[int] = (0, 0, 0)) -> LoopSet:
+def trace_loops(mask: np.ndarray, hole_encoding: HoleEncoding | str = HoleEncoding.NESTED,
+                origin_kji: Sequence[int] = (0, 0, 0), simplify_tolerance: float | None = None) -> LoopSet:
     """Trace the voxel boundaries of every slice of a mask.
 
     Parameters
     ----------
     mask : numpy.ndarray
         ``(k, j, i)`` array; nonzero voxels are inside. A bool array avoids a conversion copy.
-    hole_encoding : HoleEncoding
+    hole_encoding : HoleEncoding or str
         NESTED returns outer and hole loops (with ``parent``); KEYHOLE returns one polygon per outer
         loop with its holes spliced in.
     origin_kji : sequence of int
         Full-grid index of ``mask[0, 0, 0]``, so that a cropped block (for instance from
         ``scipy.ndimage.find_objects`` on a label map) yields full-grid coordinates.
+    simplify_tolerance : float, optional
+        Douglas–Peucker tolerance in voxels (at most 0.5 keeps loops from crossing); None keeps the
+        exact voxel boundary. Keyhole cuts stay exact either way.
 
     Returns
     -------
@@ -148,24 +152,31 @@ def trace_loops(mask: np.ndarray, hole_encoding: HoleEncoding = HoleEncoding.NES
     Raises
     ------
     GeometryError
-        If ``mask`` is not three-dimensional.
+        If ``mask`` is not three-dimensional or the tolerance is negative.
+    ValueError
+        If ``hole_encoding`` is not a :class:`HoleEncoding` value.
     """
+    encoding = HoleEncoding(hole_encoding)
     mask = _as_bool_volume(mask)
-    origin = (int(origin_kji[0]), int(origin_kji[1]), int(origin_kji[2]))
-    graph = build_corner_graph(mask, origin)
+    graph = build_corner_graph(mask, (int(origin_kji[0]), int(origin_kji[1]), int(origin_kji[2])))
     if graph is None:
         return _empty_loop_set()
-    cycles = order_cycles(graph.succ)
-    bridges = find_bridges(graph, cycles)
-    if hole_encoding is HoleEncoding.KEYHOLE:
-        merged = merge_holes(graph, cycles, bridges)
+    bridges = find_bridges(graph)
+    if encoding is HoleEncoding.KEYHOLE:
+        merged = merge_holes(graph, bridges, keep_bridge_ends=simplify_tolerance is not None)
         keys, offsets, parent = merged.keys, merged.offsets, np.full(len(merged.offsets) - 1, -1, dtype=np.int64)
     else:
+        cycles = order_cycles(graph.succ, graph.labels)
         keys, offsets, parent = graph.corner_keys[graph.node_corner[cycles.order]], cycles.offsets, bridges.parent
     kji = graph.vertex_kji(keys)
-    logger.debug("Traced %d loops with %d points (%s)", len(offsets) - 1, len(keys), hole_encoding.value)
-    return LoopSet(points_ij=np.ascontiguousarray(kji[:, :0:-1]), offsets=offsets.astype(np.int64),
-                   slice_k=kji[offsets[:-1], 0].astype(np.int64), parent=parent.astype(np.int64))
+    slice_k = kji[offsets[:-1], 0].astype(np.int64)
+    points_ij = np.ascontiguousarray(kji[:, :0:-1])
+    if simplify_tolerance is not None:
+        points_ij, offsets = simplify_packed(points_ij, offsets, simplify_tolerance)
+        points_ij, offsets = drop_redundant_points(points_ij, offsets)
+    logger.debug("Traced %d loops with %d points (%s)", len(slice_k), len(points_ij), encoding.value)
+    return LoopSet(points_ij=points_ij, offsets=offsets.astype(np.int64), slice_k=slice_k,
+                   parent=parent.astype(np.int64))
 
 
 def mask_to_polygons(mask: np.ndarray, origin_kji: Sequence[int] = (0, 0, 0)) -> list[SlicePolygons]:

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cycles import cycle_minimum
+from .cycles import CycleLabels, label_cycles
 
 #: Codes of the 2x2 pixels around a corner: bit 0 NW, bit 1 NE, bit 2 SW, bit 3 SE in the foreground.
 SADDLE_CODES = (6, 9)
 _STRAIGHT_CODES = (3, 5, 10, 12)
 #: Size of the padded slab of slices searched for boundaries at once.
-_SLAB_BYTES = 1 << 22
+_SLAB_BYTES = 1 << 19
 
 
 def _direction_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +74,8 @@ class CornerGraph:
         Corners sorted by (slice, column, row), and their keys in that order.
     succ : numpy.ndarray
         Per node, the next node along its loop (a permutation).
+    labels : CycleLabels
+        The loops of ``succ``: loop ``m`` starts at node ``labels.first[m]``, its top-left corner.
     """
 
     origin_kji: tuple[int, int, int]
@@ -88,6 +90,7 @@ class CornerGraph:
     column_order: np.ndarray
     column_keys: np.ndarray
     succ: np.ndarray
+    labels: CycleLabels
 
     @property
     def is_saddle(self) -> np.ndarray:
@@ -132,9 +135,9 @@ def build_corner_graph(mask: np.ndarray, origin_kji: tuple[int, int, int] = (0, 
     column_keys = _column_keys(grid, corner_keys)
     column_order = np.argsort(column_keys)
     succ = _left_turn_successors(node_corner, node_direction, corner_codes, first_node, column_order)
-    _split_self_touching_loops(succ, first_node[is_saddle])
+    labels = _split_self_touching_loops(succ, first_node[is_saddle])
     return CornerGraph(origin, grid, boundary_keys, boundary_codes, corner_keys, corner_codes, first_node,
-                       node_corner, node_direction, column_order, column_keys[column_order], succ)
+                       node_corner, node_direction, column_order, column_keys[column_order], succ, labels)
 
 
 def _crop(mask: np.ndarray) -> tuple[tuple[int, int, int], np.ndarray] | None:
@@ -180,9 +183,8 @@ def _boundary_keys(padded: np.ndarray) -> np.ndarray:
     boundary = words[:, :-1] ^ words[:, 1:]
     boundary |= horizontal[:, :-1]
     boundary |= horizontal[:, 1:]
-    word_index = np.flatnonzero(boundary)
-    byte_rows, byte_columns = np.nonzero(boundary.reshape(-1).view(np.uint8).reshape(-1, 8)[word_index])
-    return word_index[byte_rows] * 8 + byte_columns
+    # Every byte is still 0 or 1, so the words read as bool bytes are the per-vertex answer.
+    return np.flatnonzero(boundary.reshape(-1).view(bool))
 
 
 def _codes_at(padded: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -219,17 +221,17 @@ def _left_turn_successors(corner: np.ndarray, node_direction: np.ndarray, corner
     return first_node[target] + second
 
 
-def _split_self_touching_loops(succ: np.ndarray, saddle_nodes: np.ndarray) -> None:
-    """Flip to a right turn every saddle whose two nodes lie on the same loop (in place)."""
-    if len(saddle_nodes) == 0:
-        return
-    start = cycle_minimum(succ)
-    same = saddle_nodes[start[saddle_nodes] == start[saddle_nodes + 1]]
+def _split_self_touching_loops(succ: np.ndarray, saddle_nodes: np.ndarray) -> CycleLabels:
+    """Flip to a right turn every saddle whose two nodes lie on the same loop (in place); label loops."""
+    labels = label_cycles(succ)
+    loop = labels.cycle_of
+    same = saddle_nodes[loop[saddle_nodes] == loop[saddle_nodes + 1]]
     if len(same) == 0:
-        return
+        return labels
     pred = np.empty_like(succ)
     pred[succ] = np.arange(len(succ))
     first_in, second_in = pred[same], pred[same + 1]
     # Both diagonal pixels are in one 4-connected component, so the background pixels are in
     # different regions (Jordan): turning right there cannot make another loop touch itself.
     succ[first_in], succ[second_in] = same + 1, same
+    return label_cycles(succ)

@@ -20,7 +20,8 @@ import numpy as np
 
 from .bridges import BridgeKind, HoleBridges
 from .corners import CornerGraph
-from .cycles import Cycles, order_cycles
+from .cycles import order_cycles
+from .simplify import redundant_points
 
 logger = logging.getLogger(__name__)
 
@@ -33,32 +34,62 @@ class KeyholeLoops:
     offsets: np.ndarray
 
 
-def merge_holes(graph: CornerGraph, cycles: Cycles, bridges: HoleBridges) -> KeyholeLoops:
-    """Splice every hole into its component's outer loop; one polygon per outer loop."""
-    n_nodes, n_holes = len(graph.succ), len(bridges.hole_loops)
-    slot_keys = [graph.corner_keys[graph.node_corner]]
-    succ = np.concatenate([graph.succ, np.zeros(3 * n_holes, dtype=graph.succ.dtype)])
-    straight = np.flatnonzero(bridges.kind == BridgeKind.STRAIGHT)
-    # Slots after the nodes: a point w inside each run a bridge reaches, then v and w for each return.
-    entry = bridges.anchor.copy()
-    entry[straight] = n_nodes + np.arange(len(straight))
-    slot_keys.append(bridges.end_key[straight])
-    _insert_run_points(succ, bridges.anchor[straight], entry[straight], bridges.end_key[straight])
-    bridged = np.flatnonzero(bridges.kind != BridgeKind.SADDLE)
-    back_v = np.full(n_holes, -1, dtype=np.int64)
-    back_v[bridged] = n_nodes + len(straight) + 2 * np.arange(len(bridged))
-    slot_keys += [np.stack([bridges.start_key[bridged], bridges.end_key[bridged]], axis=1).reshape(-1)]
-    n_slots = n_nodes + len(straight) + 2 * len(bridged)
-    succ = succ[:n_slots]
-    hole_start = cycles.first[bridges.hole_loops]
-    _splice(succ, hole_start, entry, back_v, bridges.kind == BridgeKind.SADDLE)
-    merged = order_cycles(succ)
-    keys = np.concatenate(slot_keys)[merged.order]
-    keep = _corner_points(keys, merged.offsets, graph.grid[2])
+@dataclass(frozen=True)
+class _Slots:
+    """Points of the merged polygons: the graph's nodes, then the points the bridges add."""
+
+    keys: np.ndarray
+    succ: np.ndarray
+    entry: np.ndarray
+    """Per hole, the point after which it is spliced in (for SADDLE: the node it is spliced before)."""
+    back: np.ndarray
+    """Per hole, the first of its two return points (v, then w), or -1 for SADDLE."""
+    bridge_end: np.ndarray
+    """Per point, whether it is the end of a bridge (``v`` or ``w``)."""
+
+
+def merge_holes(graph: CornerGraph, bridges: HoleBridges, keep_bridge_ends: bool = False) -> KeyholeLoops:
+    """Splice every hole into its component's outer loop; one polygon per outer loop.
+
+    Points on a straight line are dropped, except, with ``keep_bridge_ends``, the ends of the cuts:
+    each then occurs twice in its polygon, which is what :func:`.simplify.simplify_packed` pins.
+    """
+    if len(bridges.hole_loops) == 0:
+        # Nothing to splice: the loops are the polygons, already corners only.
+        loops = order_cycles(graph.succ, graph.labels)
+        return KeyholeLoops(keys=graph.corner_keys[graph.node_corner[loops.order]], offsets=loops.offsets)
+    slots = _make_slots(graph, bridges)
+    hole_start = graph.labels.first[bridges.hole_loops]
+    _splice(slots.succ, hole_start, slots.entry, slots.back, bridges.kind == BridgeKind.SADDLE)
+    merged = order_cycles(slots.succ)
+    keys = slots.keys[merged.order]
+    row, column = np.divmod(keys, graph.grid[2])
+    pinned = slots.bridge_end[merged.order] if keep_bridge_ends else None
+    keep = ~redundant_points(np.stack([row, column], axis=1), merged.offsets, pinned)
     offsets = np.zeros_like(merged.offsets)
     np.cumsum(np.add.reduceat(keep.astype(np.int64), merged.offsets[:-1]), out=offsets[1:])
-    logger.debug("Keyhole: %d holes spliced into %d polygons", n_holes, len(offsets) - 1)
+    logger.debug("Keyhole: %d holes spliced into %d polygons", len(hole_start), len(offsets) - 1)
     return KeyholeLoops(keys=keys[keep], offsets=offsets)
+
+
+def _make_slots(graph: CornerGraph, bridges: HoleBridges) -> _Slots:
+    """Add a point ``w`` inside each vertical run a bridge reaches, and ``v``, ``w`` for each return."""
+    n_nodes = len(graph.succ)
+    straight = np.flatnonzero(bridges.kind == BridgeKind.STRAIGHT)
+    bridged = np.flatnonzero(bridges.kind != BridgeKind.SADDLE)
+    entry = bridges.anchor.copy()
+    entry[straight] = n_nodes + np.arange(len(straight))
+    back = np.full(len(bridges.kind), -1, dtype=np.int64)
+    back[bridged] = n_nodes + len(straight) + 2 * np.arange(len(bridged))
+    returns = np.stack([bridges.start_key[bridged], bridges.end_key[bridged]], axis=1).reshape(-1)
+    keys = np.concatenate([graph.corner_keys[graph.node_corner], bridges.end_key[straight], returns])
+    succ = np.concatenate([graph.succ, np.zeros(len(keys) - n_nodes, dtype=graph.succ.dtype)])
+    _insert_run_points(succ, bridges.anchor[straight], entry[straight], bridges.end_key[straight])
+    bridge_end = np.zeros(len(keys), dtype=bool)
+    bridge_end[n_nodes:] = True
+    bridge_end[entry[bridged]] = True
+    bridge_end[graph.labels.first[bridges.hole_loops[bridged]]] = True
+    return _Slots(keys=keys, succ=succ, entry=entry, back=back, bridge_end=bridge_end)
 
 
 def _insert_run_points(succ: np.ndarray, run_start: np.ndarray, slot: np.ndarray, key: np.ndarray) -> None:
@@ -106,18 +137,3 @@ def _apply(succ: np.ndarray, pred: np.ndarray, hole_start: np.ndarray, after: np
     v, w, last, resume = back_v[~direct], back_v[~direct] + 1, before_hole[~direct], resume[~direct]
     succ[last], succ[v], succ[w] = v, w, resume
     pred[v], pred[w], pred[resume] = last, v, w
-
-
-def _corner_points(keys: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
-    """Mask of points that are turns (not repeats, not straight continuations) in each cyclic loop."""
-    row, column = np.divmod(keys, width)
-    index = np.arange(len(keys))
-    first, last = offsets[:-1], offsets[1:] - 1
-    previous, following = index - 1, index + 1
-    previous[first], following[last] = last, first
-    d_in = (row - row[previous], column - column[previous])
-    d_out = (row[following] - row, column[following] - column)
-    repeat = (d_in[0] == 0) & (d_in[1] == 0)
-    cross = d_in[0] * d_out[1] - d_in[1] * d_out[0]
-    dot = d_in[0] * d_out[0] + d_in[1] * d_out[1]
-    return ~repeat & ~((cross == 0) & (dot > 0))

@@ -24,8 +24,8 @@ from ..errors import GeometryError
 
 logger = logging.getLogger(__name__)
 
-#: Rows of toggles handled at once (bounds the temporary memory to about this many × columns bytes).
-_ROWS_PER_CHUNK = 8192
+#: Rows of toggles handled at once: about this many × columns bytes, small enough to stay in cache.
+_ROWS_PER_CHUNK = 1024
 
 
 def rasterize_polygons(polygons_per_slice: Mapping[int, Sequence[ArrayLike]],
@@ -122,7 +122,9 @@ def _crossings(points: np.ndarray, offsets: np.ndarray, slice_k: np.ndarray, on_
     edge = np.repeat(np.arange(len(points)), count)
     row = first_row[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
     xa, ya, xb, yb = points[low[edge], 0], points[low[edge], 1], points[high[edge], 0], points[high[edge], 1]
-    x = xa + (row - ya) * ((xb - xa) / (yb - ya))
+    # Multiplying before dividing keeps crossings of integer-vertex polygons exact, so ties at
+    # voxel centres follow the documented rule instead of rounding noise.
+    x = xa + ((row - ya) * (xb - xa)) / (yb - ya)
     column = np.clip(np.floor(x) + 1, 0, n_columns).astype(np.int64)
     keep = column < n_columns
     return (edge_k[edge] * n_rows + row)[keep], column[keep]
@@ -144,5 +146,14 @@ def _fill_rows(rows_out: np.ndarray, row_key: np.ndarray, column: np.ndarray) ->
         crossing = slice(first[start], first[stop])
         toggles = np.zeros((stop - start, n_columns), dtype=np.uint8)
         np.bitwise_xor.at(toggles.reshape(-1), (compact[crossing] - start) * n_columns + column[crossing], 1)
-        # uint8 sums wrap at 256, which keeps their parity.
-        rows_out[rows[start:stop]] = (np.cumsum(toggles, axis=1, dtype=np.uint8) & 1).view(bool)
+        rows_out[rows[start:stop]] = _prefix_xor(toggles).view(bool)
+
+
+def _prefix_xor(toggles: np.ndarray) -> np.ndarray:
+    """Running XOR along each row, in place, by doubling: log2(columns) whole-array passes."""
+    # numpy's cumsum along the last axis runs element by element; shifted XORs are vectorised.
+    shift = 1
+    while shift < toggles.shape[1]:
+        toggles[:, shift:] ^= toggles[:, :-shift].copy()
+        shift *= 2
+    return toggles

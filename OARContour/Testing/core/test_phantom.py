@@ -16,7 +16,6 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-
 from OARContourLib.errors import CancelledError, InputError
 from OARContourLib.phantom import PatientPosition, PhantomVariant, build_phantom, write_phantom
 
@@ -125,8 +124,9 @@ def test_anatomy_is_the_same_in_lps_for_every_position() -> None:
         for name in ("Heart", "Liver", "Lung_L", "Kidney_R", "SpinalCord"):
             a, b = _centroid(reference, name), _centroid(other, name)
             assert np.all(np.abs(a - b) <= spacing), f"{name} moved between HFS and {position}"
-            ratio = other.masks[name].sum() / reference.masks[name].sum()
-            assert 0.95 < ratio < 1.05, f"{name} changed size between HFS and {position}"
+            if name != "SpinalCord":  # 2 x 2 voxels per slice at this pixel size: too few to compare sizes
+                ratio = other.masks[name].sum() / reference.masks[name].sum()
+                assert 0.95 < ratio < 1.05, f"{name} changed size between HFS and {position}"
 
 
 def _centroid(volume, name: str) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -193,6 +193,13 @@ def test_outside_the_reconstruction_circle_is_padding() -> None:
     assert np.all(volume.hu[:, 0, 0] == -3024) and np.all(volume.hu[:, -1, -1] == -3024)
     centre = volume.hu[:, :, volume.hu.shape[2] // 2]
     assert centre.min() >= -1024
+
+
+def test_a_field_of_view_smaller_than_the_patient_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="OARContourLib.phantom"):
+        volume = build_phantom(rows=64, columns=64, slices=4, pixel_spacing_mm=2.0)
+    assert "field of view cuts" in caplog.text and "pixel_spacing_mm" in caplog.text
+    assert np.all(volume.hu[:, 0, 0] == -3024) and not volume.masks["Body"][:, 0, 0].any()
 
 
 # --- determinism ---------------------------------------------------------------------------------

@@ -146,3 +146,13 @@ def test_progress_reaches_the_end_and_can_cancel(scene, logic, hfs_phantom) -> N
     with pytest.raises(CancelledError):
         logic.loadCT(hfs_phantom.ct_dir, progress=lambda fraction, message: True)
     assert scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == nodes_before
+
+
+def test_load_sample_phantom_writes_once_and_reuses(logic, tmp_path: Path) -> None:
+    node = logic.loadSamplePhantom(variant="headneck", outputDir=tmp_path / "sample")
+    written = sorted((tmp_path / "sample" / "ct").iterdir())
+    assert node.GetImageData().GetDimensions() == (512, 512, 112)
+    again = logic.loadSamplePhantom(variant="headneck", outputDir=tmp_path / "sample")
+    assert sorted((tmp_path / "sample" / "ct").iterdir()) == written
+    assert again.GetID() != node.GetID()
+    assert logic.getCTReference(again).series_instance_uid == logic.getCTReference(node).series_instance_uid

@@ -21,6 +21,7 @@ TOP_CMAKE = REPO_ROOT / "CMakeLists.txt"
 MODULE_CMAKE = MODULE_DIR / "CMakeLists.txt"
 TESTING_CMAKE = MODULE_DIR / "Testing" / "CMakeLists.txt"
 INDEX_JSON = REPO_ROOT / "OARContour.json"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 CATALOG_SCHEMA = (
     "https://raw.githubusercontent.com/Slicer/Slicer/main/Schemas/"
@@ -177,6 +178,36 @@ def test_self_test_is_registered_with_ctest():
     script_path = Path(script) if Path(script).is_absolute() else TESTING_CMAKE.parent / script
     assert script_path.resolve() == (MODULE_DIR / "OARContour.py").resolve(), (
         f"slicer_add_python_unittest SCRIPT resolves to {script_path.resolve()}, not OARContour/OARContour.py")
+
+
+# --- pyproject.toml: the same files must reach the wheel -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def setuptools_config() -> dict:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+    return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["setuptools"]
+
+
+def test_wheel_packages_cover_every_library_package(setuptools_config):
+    # pip installs only the packages listed; a missing subpackage imports in development only.
+    on_disk = {
+        ".".join(("OARContourLib", *path.parent.relative_to(MODULE_DIR / "OARContourLib").parts))
+        for path in (MODULE_DIR / "OARContourLib").rglob("__init__.py") if "__pycache__" not in path.parts
+    }
+    missing = sorted(on_disk - set(setuptools_config["packages"]))
+    assert not missing, f"pyproject.toml [tool.setuptools] packages lacks {missing}: the wheel would not contain them"
+
+
+def test_wheel_resources_match_module_python_resources(setuptools_config):
+    patterns = setuptools_config.get("package-data", {}).get("OARContourLib.Resources", [])
+    resources = MODULE_DIR / "Resources"
+    in_wheel = {f"Resources/{path.relative_to(resources).as_posix()}"
+                for pattern in patterns for path in resources.glob(pattern) if path.is_file()}
+    listed = set(module_list("MODULE_PYTHON_RESOURCES"))
+    assert in_wheel == listed, (
+        f"pyproject.toml package-data for OARContourLib.Resources misses {sorted(listed - in_wheel)} and has "
+        f"{sorted(in_wheel - listed)} beyond MODULE_PYTHON_RESOURCES")
 
 
 # --- top-level CMakeLists.txt --------------------------------------------------------------------

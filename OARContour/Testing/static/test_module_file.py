@@ -149,6 +149,26 @@ def test_module_file_runs_on_python_39(tree):
     assert future or not unions, f"use typing.Optional/Union instead of {unions}"
 
 
+def logic_methods() -> set[str]:
+    """Public methods of the OARContourLogic class defined under OARContourLib/logic/."""
+    for path in sorted((LIB_DIR / "logic").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and node.name == "OARContourLogic":
+                return {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    raise AssertionError("no class OARContourLogic under OARContourLib/logic/")
+
+
+def test_every_logic_method_the_module_calls_exists(tree):
+    # Catches a renamed Logic method here rather than when a user clicks the button in Slicer.
+    called = {
+        node.attr for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and ast.unparse(node.value) in ("self.logic", "logic")
+    }
+    assert called, "OARContour.py calls no Logic method; the parser or the module is broken"
+    missing = sorted(called - logic_methods())
+    assert not missing, f"OARContour.py calls OARContourLogic.{missing}, which OARContourLib/logic/ does not define"
+
+
 # --- layering below the module file --------------------------------------------------------------
 
 
