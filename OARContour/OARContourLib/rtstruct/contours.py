@@ -185,6 +185,8 @@ def mask_to_polygons(mask: np.ndarray, origin_kji: Sequence[int] = (0, 0, 0)) ->
     See :func:`trace_loops` for the parameters and errors.
     """
     loops = trace_loops(mask, HoleEncoding.NESTED, origin_kji)
+    if loops.n_loops == 0:
+        return []
     outer_index = np.cumsum(~loops.is_hole) - 1
     all_loops = loops.loops()
     slice_starts = np.flatnonzero(np.diff(loops.slice_k)) + 1
@@ -201,10 +203,11 @@ def mask_to_polygons(mask: np.ndarray, origin_kji: Sequence[int] = (0, 0, 0)) ->
     return polygons
 
 
-def encode_polygons(mask: np.ndarray, hole_encoding: HoleEncoding = HoleEncoding.KEYHOLE,
-                    origin_kji: Sequence[int] = (0, 0, 0)) -> dict[int, list[np.ndarray]]:
+def encode_polygons(mask: np.ndarray, hole_encoding: HoleEncoding | str = HoleEncoding.KEYHOLE,
+                    origin_kji: Sequence[int] = (0, 0, 0),
+                    simplify_tolerance: float | None = None) -> dict[int, list[np.ndarray]]:
     """Contours to write for each slice index, in the chosen hole encoding (see :func:`trace_loops`)."""
-    return trace_loops(mask, hole_encoding, origin_kji).per_slice()
+    return trace_loops(mask, hole_encoding, origin_kji, simplify_tolerance).per_slice()
 
 
 def _as_bool_volume(mask: np.ndarray) -> np.ndarray:

@@ -92,11 +92,6 @@ class CornerGraph:
     succ: np.ndarray
     labels: CycleLabels
 
-    @property
-    def is_saddle(self) -> np.ndarray:
-        """Per corner, whether it is a saddle (and so carries two nodes)."""
-        return np.isin(self.corner_codes, SADDLE_CODES)
-
     def column_key(self, keys: np.ndarray) -> np.ndarray:
         """Keys of the (slice, column, row) order for vertex keys of the (slice, row, column) order."""
         return _column_keys(self.grid, keys)
@@ -183,8 +178,9 @@ def _boundary_keys(padded: np.ndarray) -> np.ndarray:
     boundary = words[:, :-1] ^ words[:, 1:]
     boundary |= horizontal[:, :-1]
     boundary |= horizontal[:, 1:]
-    # Every byte is still 0 or 1, so the words read as bool bytes are the per-vertex answer.
-    return np.flatnonzero(boundary.reshape(-1).view(bool))
+    # Every byte is still 0 or 1, so the words read as bool bytes are the per-vertex answer (the
+    # cast only acts on big-endian machines, where results come back in native byte order).
+    return np.flatnonzero(boundary.astype("<u8", copy=False).reshape(-1).view(bool))
 
 
 def _codes_at(padded: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -194,7 +190,8 @@ def _codes_at(padded: np.ndarray, keys: np.ndarray) -> np.ndarray:
     # The key grid has one row fewer per slice than `padded`, hence the per-slice shift.
     north_east = keys + (keys // ((rows - 1) * width)) * width
     south_east = north_east + width
-    return (flat[north_east - 1] | flat[north_east] << 1 | flat[south_east - 1] << 2 | flat[south_east] << 3).astype(np.uint8)
+    code = flat[north_east - 1] | flat[north_east] << 1 | flat[south_east - 1] << 2 | flat[south_east] << 3
+    return code.astype(np.uint8)
 
 
 def _column_keys(grid: tuple[int, int, int], keys: np.ndarray) -> np.ndarray:
