@@ -21,7 +21,7 @@ import numpy as np
 from .bridges import BridgeKind, HoleBridges
 from .corners import CornerGraph
 from .cycles import order_cycles
-from .simplify import redundant_points
+from .simplify import kept_offsets, redundant_points
 
 logger = logging.getLogger(__name__)
 
@@ -66,37 +66,45 @@ def merge_holes(graph: CornerGraph, bridges: HoleBridges, keep_bridge_ends: bool
     row, column = np.divmod(keys, graph.grid[2])
     pinned = slots.bridge_end[merged.order] if keep_bridge_ends else None
     keep = ~redundant_points(np.stack([row, column], axis=1), merged.offsets, pinned)
-    offsets = np.zeros_like(merged.offsets)
-    np.cumsum(np.add.reduceat(keep.astype(np.int64), merged.offsets[:-1]), out=offsets[1:])
+    offsets = kept_offsets(keep, merged.offsets)
     logger.debug("Keyhole: %d holes spliced into %d polygons", len(hole_start), len(offsets) - 1)
     return KeyholeLoops(keys=keys[keep], offsets=offsets)
 
 
 def _make_slots(graph: CornerGraph, bridges: HoleBridges) -> _Slots:
-    """Add a point ``w`` inside each vertical run a bridge reaches, and ``v``, ``w`` for each return."""
+    """Add the points the bridges need: where they leave a loop, and ``v``, ``w`` for each return.
+
+    A bridge leaves from a new point ``w`` inserted into the loop it reaches: into the vertical run
+    for STRAIGHT, and (with a second copy behind it) right after the corner node for CORNER, so
+    that no two splices ever swap the successor of the same point.
+    """
     n_nodes = len(graph.succ)
-    straight = np.flatnonzero(bridges.kind == BridgeKind.STRAIGHT)
     bridged = np.flatnonzero(bridges.kind != BridgeKind.SADDLE)
+    doubled = np.repeat(bridged, np.where(bridges.kind[bridged] == BridgeKind.CORNER, 2, 1))
+    inserted = n_nodes + np.arange(len(doubled))
+    first_copy = np.ones(len(doubled), dtype=bool)
+    first_copy[1:] = doubled[1:] != doubled[:-1]
     entry = bridges.anchor.copy()
-    entry[straight] = n_nodes + np.arange(len(straight))
+    entry[doubled[first_copy]] = inserted[first_copy]
     back = np.full(len(bridges.kind), -1, dtype=np.int64)
-    back[bridged] = n_nodes + len(straight) + 2 * np.arange(len(bridged))
+    back[bridged] = n_nodes + len(doubled) + 2 * np.arange(len(bridged))
     returns = np.stack([bridges.start_key[bridged], bridges.end_key[bridged]], axis=1).reshape(-1)
-    keys = np.concatenate([graph.corner_keys[graph.node_corner], bridges.end_key[straight], returns])
+    keys = np.concatenate([graph.corner_keys[graph.node_corner], bridges.end_key[doubled], returns])
     succ = np.concatenate([graph.succ, np.zeros(len(keys) - n_nodes, dtype=graph.succ.dtype)])
-    _insert_run_points(succ, bridges.anchor[straight], entry[straight], bridges.end_key[straight])
+    _insert_after(succ, bridges.anchor[doubled], inserted, bridges.end_key[doubled])
     bridge_end = np.zeros(len(keys), dtype=bool)
-    bridge_end[n_nodes:] = True
+    bridge_end[n_nodes + len(doubled):] = True
     bridge_end[entry[bridged]] = True
     bridge_end[graph.labels.first[bridges.hole_loops[bridged]]] = True
     return _Slots(keys=keys, succ=succ, entry=entry, back=back, bridge_end=bridge_end)
 
 
-def _insert_run_points(succ: np.ndarray, run_start: np.ndarray, slot: np.ndarray, key: np.ndarray) -> None:
-    """Insert point slots into vertical runs, in order along each run (in place)."""
+def _insert_after(succ: np.ndarray, run_start: np.ndarray, slot: np.ndarray, key: np.ndarray) -> None:
+    """Insert point slots after nodes, in order along the node's outgoing run (in place)."""
     if len(slot) == 0:
         return
-    # Runs reached from the right go up (-j), so the nearest point to the run start has the largest key.
+    # Runs reached from the right go up (-j): nearer points have larger keys; equal keys keep their
+    # order (lexsort is stable), which puts a corner's two copies first, in slot order.
     order = np.lexsort((-key, run_start))
     run_start, slot = run_start[order], slot[order]
     new_run = np.r_[True, run_start[1:] != run_start[:-1]]

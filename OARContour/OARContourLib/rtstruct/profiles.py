@@ -16,14 +16,10 @@ from typing import Any
 
 from ..errors import InputError, OARContourError
 from ..resources import resource_path
+from .contours import HoleEncoding
 
 SCHEMA = "oarcontour.tps-profile/1"
 PROFILE_IDS = ("generic", "eclipse", "raystation", "monaco", "pinnacle", "mim")
-
-
-class HoleEncoding(str, enum.Enum):
-    KEYHOLE = "keyhole"
-    NESTED = "nested"
 
 
 class EmptyRoiPolicy(str, enum.Enum):

@@ -116,8 +116,8 @@ def _crossings(points: np.ndarray, offsets: np.ndarray, slice_k: np.ndarray, on_
     y0, y1 = points[:, 1], points[following, 1]
     low = np.where(y0 <= y1, index, following)
     high = np.where(y0 <= y1, following, index)
-    first_row = np.maximum(np.ceil(points[low, 1]), 0).astype(np.int64)
-    end_row = np.minimum(np.ceil(points[high, 1]), n_rows).astype(np.int64)
+    first_row = np.clip(np.ceil(points[low, 1]), 0, n_rows).astype(np.int64)
+    end_row = np.clip(np.ceil(points[high, 1]), 0, n_rows).astype(np.int64)
     count = np.where(np.repeat(on_grid, lengths), np.maximum(end_row - first_row, 0), 0)
     edge = np.repeat(np.arange(len(points)), count)
     row = first_row[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
@@ -135,7 +135,7 @@ def _fill_rows(rows_out: np.ndarray, row_key: np.ndarray, column: np.ndarray) ->
     if len(row_key) == 0:
         return
     n_columns = rows_out.shape[1]
-    order = np.argsort(row_key, kind="stable")
+    order = np.argsort(row_key)
     row_key, column = row_key[order], column[order]
     new_row = np.r_[True, row_key[1:] != row_key[:-1]]
     first = np.r_[np.flatnonzero(new_row), len(row_key)]

@@ -17,7 +17,7 @@ from ..errors import GeometryError
 
 
 def redundant_points(points: np.ndarray, offsets: np.ndarray, pinned: np.ndarray | None = None) -> np.ndarray:
-    """Mask of points that repeat their predecessor or continue straight on (collinear, same way).
+    """Mask of points that repeat their predecessor or, once repeats are gone, continue straight on.
 
     Parameters
     ----------
@@ -28,23 +28,32 @@ def redundant_points(points: np.ndarray, offsets: np.ndarray, pinned: np.ndarray
     pinned : numpy.ndarray, optional
         ``(n,)`` bool, points never to report.
     """
-    previous, following = _neighbours(offsets, len(points))
-    d_in = points - points[previous]
-    d_out = points[following] - points
-    repeat = (d_in == 0).all(axis=1)
-    cross = d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0]
-    dot = (d_in * d_out).sum(axis=1)
-    redundant = repeat | ((cross == 0) & (dot > 0))
-    return redundant if pinned is None else redundant & ~pinned
+    pinned = np.zeros(len(points), dtype=bool) if pinned is None else pinned
+    x, y = np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])
+    previous, _ = _neighbours(offsets, len(points))
+    redundant = (x == x[previous]) & (y == y[previous]) & ~pinned
+    # Straightness is judged between the remaining points, or a repeat would hide a straight run.
+    rest = np.flatnonzero(~redundant)
+    x, y = x[rest], y[rest]
+    previous, following = _neighbours(kept_offsets(~redundant, offsets), len(rest))
+    dx_in, dy_in = x - x[previous], y - y[previous]
+    dx_out, dy_out = x[following] - x, y[following] - y
+    straight = (dx_in * dy_out == dy_in * dx_out) & (dx_in * dx_out + dy_in * dy_out > 0)
+    redundant[rest[straight & ~pinned[rest]]] = True
+    return redundant
+
+
+def kept_offsets(keep: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Loop boundaries after keeping only the points where ``keep`` is True."""
+    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    return kept_before[offsets]
 
 
 def drop_redundant_points(points: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The loops without their :func:`redundant_points`, as ``(points, offsets)``."""
     keep = ~redundant_points(points, offsets)
-    kept_offsets = np.zeros_like(offsets)
-    if len(points):
-        np.cumsum(np.add.reduceat(keep.astype(np.int64), offsets[:-1]), out=kept_offsets[1:])
-    return points[keep], kept_offsets
+    return points[keep], kept_offsets(keep, offsets)
 
 
 def simplify_packed(points: np.ndarray, offsets: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
@@ -65,12 +74,10 @@ def simplify_packed(points: np.ndarray, offsets: np.ndarray, tolerance: float) -
     intervals = _anchor_intervals(keep, offsets)
     while len(intervals[0]):
         intervals = _split_far_intervals(points, offsets, keep, intervals, tolerance)
-    lengths = np.add.reduceat(keep.astype(np.int64), offsets[:-1]) if len(points) else np.zeros(0, np.int64)
-    too_few = np.repeat(lengths < 3, np.diff(offsets))
-    keep |= too_few
-    kept_offsets = np.zeros_like(offsets)
-    np.cumsum(np.where(lengths < 3, np.diff(offsets), lengths), out=kept_offsets[1:])
-    return points[keep], kept_offsets
+    # A loop left with fewer than three points keeps all of them: it never vanishes silently.
+    too_few = np.diff(kept_offsets(keep, offsets)) < 3
+    keep |= np.repeat(too_few, np.diff(offsets))
+    return points[keep], kept_offsets(keep, offsets)
 
 
 def simplify_polygon(points: np.ndarray, tolerance: float) -> np.ndarray:

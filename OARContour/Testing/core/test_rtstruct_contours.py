@@ -11,7 +11,7 @@ from OARContourLib.errors import GeometryError
 from OARContourLib.rtstruct import corners
 from OARContourLib.rtstruct.contours import HoleEncoding, LoopSet, mask_to_polygons, trace_loops
 from OARContourLib.rtstruct.rasterize import rasterize_packed, rasterize_polygons
-from OARContourLib.rtstruct.simplify import simplify_polygon
+from OARContourLib.rtstruct.simplify import redundant_points, simplify_polygon
 from scipy import ndimage
 
 FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
@@ -338,10 +338,11 @@ def test_keyhole_ring_is_one_polygon_through_its_cut():
 
 
 def test_keyhole_many_holes_in_one_component():
-    mask = np.ones((1, 21, 21), dtype=bool)
-    mask[0, 1:-1:2, 1:-1:2] = False         # 100 one-voxel holes, bridged to each other in chains
+    mask = np.ones((2, 101, 101), dtype=bool)
+    mask[:, 1:-1:2, 1:-1:2] = False         # 2500 one-voxel holes per slice, bridged in chains
+    mask[1, 50:60, 50:60] = False
     loops = trace_loops(mask, HoleEncoding.KEYHOLE)
-    assert loops.n_loops == 1
+    assert loops.n_loops == 2
     assert np.array_equal(rasterize_polygons(loops.per_slice(), mask.shape), mask)
 
 
@@ -375,6 +376,14 @@ def test_simplification_never_moves_keyhole_cuts():
     result = rasterize_polygons({0: [polygon]}, mask.shape)[0]
     assert not result[60:80, 60:80].any(), "the hole was lost"
     assert result[55:60, 60:80].all() and result[80:85, 60:80].all()
+
+
+def test_redundant_points_are_judged_after_repeats_are_gone():
+    # (1, 0) is straight on between (0, 0) and (2, 0) only once its repeat is ignored.
+    points = np.array([[0, 0], [1, 0], [1, 0], [2, 0], [2, 2], [0, 2]], dtype=float)
+    assert redundant_points(points, np.array([0, 6])).tolist() == [False, True, True, False, False, False]
+    pinned = np.array([False, True, False, False, False, False])
+    assert redundant_points(points, np.array([0, 6]), pinned).tolist() == [False, False, True, False, False, False]
 
 
 def test_simplify_polygon_drops_near_collinear_points():

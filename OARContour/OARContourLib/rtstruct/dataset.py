@@ -1,0 +1,156 @@
+"""The RT Structure Set IOD as a pydicom Dataset: modules copied from the CT and our ROIs.
+
+The shape follows the one RTSTRUCT in our test data that passes dciodvfy with 0 errors (an
+Eclipse/ARIA export): top-level Frame of Reference, PositionReferenceIndicator and OperatorsName
+present, every Type 2 attribute present even when empty.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import Tag
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+
+from .. import __version__
+from ..ct.model import CTVolume
+from .contour_data import PatientContour
+from .model import ExportOptions, Structure
+
+RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
+CONTOUR_DATA = Tag(0x3006, 0x0050)
+#: Retired Detached Study Management SOP Class: what RT Referenced Study items name (C.8.8.5).
+STUDY_COMPONENT_CLASS = "1.2.840.10008.3.1.2.3.1"
+PATIENT_STUDY_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                          "AccessionNumber", "ReferringPhysicianName", "StudyDescription", "StudyID")
+
+
+def new_dataset(ct: CTVolume, options: ExportOptions, now: datetime.datetime) -> Dataset:
+    """Patient, study, series, frame of reference, equipment and SOP common modules."""
+    ds = Dataset()
+    ds.file_meta = _file_meta(generate_uid())
+    attributes = ct.reference.attributes
+    ds.SpecificCharacterSet = attributes.get("SpecificCharacterSet") or "ISO_IR 100"
+    ds.InstanceCreationDate, ds.InstanceCreationTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    ds.SOPClassUID = RT_STRUCTURE_SET_STORAGE
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    for keyword in PATIENT_STUDY_KEYWORDS:
+        setattr(ds, keyword, attributes.get(keyword, ""))
+    ds.StudyID = ds.StudyID[:16]  # SH; some vendors write 17 characters
+    ds.Modality = "RTSTRUCT"
+    ds.Manufacturer = "OARContour"
+    ds.ManufacturerModelName = "OARContour"
+    ds.SoftwareVersions = __version__
+    ds.SeriesDescription = options.series_description[:64]
+    ds.OperatorsName = options.operators_name
+    ds.StudyInstanceUID = ct.reference.study_instance_uid
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = 1001
+    ds.InstanceNumber = 1
+    ds.FrameOfReferenceUID = ct.reference.frame_of_reference_uid
+    ds.PositionReferenceIndicator = attributes.get("PositionReferenceIndicator", "")
+    return ds
+
+
+def _file_meta(sop_instance_uid: str) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = RT_STRUCTURE_SET_STORAGE
+    meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = f"OARCONTOUR_{__version__.replace('.', '')}"[:16]
+    return meta
+
+
+def add_structure_set(ds: Dataset, ct: CTVolume, options: ExportOptions, now: datetime.datetime) -> None:
+    """Structure Set module header and the reference chain FoR → study → series → every slice."""
+    ds.StructureSetLabel = options.structure_set_label
+    ds.StructureSetName = options.structure_set_label
+    ds.StructureSetDate, ds.StructureSetTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    series = Dataset()
+    series.SeriesInstanceUID = ct.reference.series_instance_uid
+    series.ContourImageSequence = DicomSequence([_image_item(ct, k) for k in range(len(ct.slices))])
+    study = Dataset()
+    study.ReferencedSOPClassUID = STUDY_COMPONENT_CLASS
+    study.ReferencedSOPInstanceUID = ct.reference.study_instance_uid
+    study.RTReferencedSeriesSequence = DicomSequence([series])
+    frame = Dataset()
+    frame.FrameOfReferenceUID = ct.reference.frame_of_reference_uid
+    frame.RTReferencedStudySequence = DicomSequence([study])
+    ds.ReferencedFrameOfReferenceSequence = DicomSequence([frame])
+    ds.StructureSetROISequence = DicomSequence()
+    ds.ROIContourSequence = DicomSequence()
+    ds.RTROIObservationsSequence = DicomSequence()
+    ds.ApprovalStatus = options.approval_status
+
+
+def _image_item(ct: CTVolume, k: int) -> Dataset:
+    item = Dataset()
+    item.ReferencedSOPClassUID = ct.slices[k].sop_class_uid
+    item.ReferencedSOPInstanceUID = ct.slices[k].sop_instance_uid
+    return item
+
+
+def add_roi(ds: Dataset, ct: CTVolume, number: int, structure: Structure, contours: Sequence[PatientContour],
+            write_codes: bool) -> None:
+    """One ROI in the three ROI sequences, linked by ROI Number (never by position)."""
+    roi = Dataset()
+    roi.ROINumber = number
+    roi.ReferencedFrameOfReferenceUID = ct.reference.frame_of_reference_uid
+    roi.ROIName = structure.name
+    roi.ROIGenerationAlgorithm = structure.algorithm.value
+    if structure.description:
+        roi.ROIGenerationDescription = structure.description[:64]
+    ds.StructureSetROISequence.append(roi)
+    ds.ROIContourSequence.append(_roi_contour(ct, number, structure, contours))
+    ds.RTROIObservationsSequence.append(_observation(number, structure, write_codes))
+
+
+def _roi_contour(ct: CTVolume, number: int, structure: Structure, contours: Sequence[PatientContour]) -> Dataset:
+    item = Dataset()
+    item.ROIDisplayColor = [int(c) for c in structure.color]
+    if contours:
+        item.ContourSequence = DicomSequence([_contour(ct, n, c) for n, c in enumerate(contours, start=1)])
+    item.ReferencedROINumber = number
+    return item
+
+
+def _contour(ct: CTVolume, number: int, contour: PatientContour) -> Dataset:
+    item = Dataset()
+    item.ContourImageSequence = DicomSequence([_image_item(ct, contour.slice_index)])
+    item.ContourGeometricType = "CLOSED_PLANAR"
+    item.NumberOfContourPoints = contour.point_count
+    item.ContourNumber = number
+    item[CONTOUR_DATA] = _raw_ds(contour.contour_data)
+    # Declaring the item already encoded as explicit VR little endian lets pydicom write the raw
+    # ContourData as is instead of parsing every number back into a float.
+    item.set_original_encoding(False, True, item._character_set)
+    return item
+
+
+def _raw_ds(text: str) -> RawDataElement:
+    """Pre-formatted DS text written as is: pydicom would otherwise parse every number (slow)."""
+    value = text.encode("ascii")
+    if len(value) % 2:
+        value += b" "  # DICOM values have even length; DS pads with a space
+    return RawDataElement(CONTOUR_DATA, "DS", len(value), value, 0, False, True)
+
+
+def _observation(number: int, structure: Structure, write_codes: bool) -> Dataset:
+    item = Dataset()
+    item.ObservationNumber = number
+    item.ReferencedROINumber = number
+    item.ROIObservationLabel = structure.name[:16]
+    if write_codes and structure.code is not None:
+        code = Dataset()
+        code.CodeValue = structure.code.value
+        code.CodingSchemeDesignator = structure.code.scheme
+        code.CodeMeaning = structure.code.meaning
+        item.RTROIIdentificationCodeSequence = DicomSequence([code])
+    item.RTROIInterpretedType = structure.roi_type.value
+    item.ROIInterpreter = ""
+    return item
