@@ -32,7 +32,10 @@ def check_ct(ct: CTVolume) -> None:
 
 
 def check_masks(ct: CTVolume, structures: Sequence[Structure]) -> None:
-    wrong = [f"{s.name} {tuple(np.shape(s.mask))}" for s in structures if np.shape(s.mask) != ct.hu.shape]
+    grid = np.array(ct.hu.shape)
+    wrong = [f"{s.name} {tuple(np.shape(s.mask))} at {tuple(s.offset_kji)}" for s in structures
+             if np.ndim(s.mask) != 3 or np.any(np.array(s.offset_kji) < 0)
+             or np.any(np.array(s.offset_kji) + np.array(np.shape(s.mask)) > grid)]
     if wrong:
         raise GeometryError(f"Masks not on the CT grid {ct.hu.shape}: {', '.join(wrong)}.",
                             hint="Resample masks onto the CT grid first (oarcontour export does it for files).")

@@ -58,10 +58,15 @@ class CodedConcept:
 
 @dataclass(frozen=True)
 class Structure:
-    """One ROI to write: a boolean mask (k, j, i) on the CT grid plus its DICOM semantics."""
+    """One ROI to write: a boolean mask plus its DICOM semantics.
+
+    ``mask`` is either the full CT grid (k, j, i) or a block of it starting at ``offset_kji``
+    (e.g. cropped to the structure's bounding box).
+    """
 
     name: str
     mask: np.ndarray
+    offset_kji: tuple[int, int, int] = (0, 0, 0)
     color: tuple[int, int, int] = (255, 0, 0)
     roi_type: RoiType = RoiType.ORGAN
     algorithm: GenerationAlgorithm = GenerationAlgorithm.AUTOMATIC

@@ -17,6 +17,7 @@ from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..findings import Finding
+from ..mask_block import crop
 from ..progress import ProgressCallback, report
 from . import dataset as modules
 from .contour_data import PatientContour, contour_texts
@@ -104,13 +105,10 @@ def build_rtstruct(ct: CTVolume, structures: Sequence[Structure], options: Expor
 def structure_contours(ct: CTVolume, structure: Structure, encoding: HoleEncoding, simplify_mm: float,
                        decimals: int) -> list[PatientContour]:
     """Voxel-boundary contours of one mask, traced only inside its bounding box."""
-    mask = np.asarray(structure.mask, dtype=bool)
-    nonzero = [np.flatnonzero(mask.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1))]
-    if any(len(n) == 0 for n in nonzero):
+    block, offset = crop(np.asarray(structure.mask, dtype=bool))
+    if block.size == 0:
         return []
-    lo = [int(n[0]) for n in nonzero]
-    hi = [int(n[-1]) + 1 for n in nonzero]
-    block = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    lo = [a + b for a, b in zip(offset, structure.offset_kji)]
     tolerance = simplify_mm / min(ct.geometry.spacing_mm[:2]) if simplify_mm > 0 else None
     loops = trace_loops(block, encoding, origin_kji=lo, simplify_tolerance=tolerance)
     return contour_texts(loops.loops(), loops.slice_k.tolist(), ct, decimals)

@@ -1,0 +1,208 @@
+"""Read structure masks from files onto the CT grid: a folder of masks, a label image, a .seg.nrrd.
+
+Orientation always comes from each file's own geometry (NIfTI/NRRD direction), never from its
+voxel order, so LAS, RAS or LPS files all land where they were drawn. Masks on another grid are
+resampled (nearest neighbour) with a warning; parts outside the CT are clipped with a warning.
+Masks are returned cropped to their bounding box to keep 100+ structures cheap.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+import re
+import struct
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .ct.model import ImageGeometry
+from .ct.problems import Severity
+from .errors import InputError
+from .findings import Finding
+from .mask_block import crop
+
+logger = logging.getLogger(__name__)
+
+MASK_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+GRID_TOLERANCE_MM = 1e-3
+
+
+@dataclass(frozen=True)
+class MaskInput:
+    """One structure read from a file: a cropped boolean block and where it sits on the CT grid."""
+
+    name: str
+    mask: np.ndarray
+    offset_kji: tuple[int, int, int]
+    color: tuple[int, int, int] | None = None
+
+
+def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path | None = None,
+               ) -> tuple[list[MaskInput], list[Finding]]:
+    """Masks from a folder of binary mask files, a label image, or a Slicer ``.seg.nrrd``.
+
+    Raises
+    ------
+    InputError
+        Missing path, no mask files, an unreadable file, or a label image without names.
+    """
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise InputError(f"Segmentation not found: {path}", hint="Pass a .seg.nrrd, a label image or a folder of masks.")
+    if path.is_dir():
+        return _read_folder(path, geometry)
+    if path.name.lower().endswith(".seg.nrrd"):
+        from .seg_nrrd import read_seg_nrrd  # needs slicerio
+
+        return read_seg_nrrd(path, geometry)
+    return _read_label_image(path, geometry, labels)
+
+
+def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput], list[Finding]]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(MASK_SUFFIXES))
+    if not files:
+        raise InputError(f"No mask files ({', '.join(MASK_SUFFIXES)}) in {folder}.",
+                         hint="Put one binary mask per structure in the folder; the file name is the structure name.")
+    # Decompression dominates; SimpleITK releases the GIL while reading, so two threads use both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda p: _binary_file(p, geometry), files))
+    masks = [m for m, _ in results]
+    return masks, [f for _, found in results for f in found]
+
+
+def _binary_file(path: Path, geometry: ImageGeometry) -> tuple[MaskInput, list[Finding]]:
+    name = structure_name_from_file(path)
+    image = _read_image(path)
+    array, findings = on_ct_grid(image, geometry, name)
+    block, offset = crop(array != 0)
+    return MaskInput(name, block, offset), findings
+
+
+def structure_name_from_file(path: Path) -> str:
+    lower = path.name.lower()
+    suffix = next(s for s in MASK_SUFFIXES if lower.endswith(s))
+    return path.name[: -len(suffix)]
+
+
+def _read_image(path: Path) -> sitk.Image:
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(f"Cannot read {path.name}: {str(exc).splitlines()[0][:200]}",
+                         hint="Use NIfTI (.nii.gz) or NRRD masks.") from exc
+
+
+def reference_image(geometry: ImageGeometry) -> sitk.Image:
+    """An empty image with the CT's grid (SimpleITK works in LPS like DICOM)."""
+    k, j, i = geometry.shape
+    image = sitk.Image([i, j, k], sitk.sitkUInt8)
+    image.SetSpacing(geometry.spacing_mm)
+    image.SetOrigin(geometry.origin_lps)
+    image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
+    return image
+
+
+def same_grid(image: sitk.Image, geometry: ImageGeometry) -> bool:
+    return (tuple(image.GetSize()) == tuple(reversed(geometry.shape))
+            and np.allclose(image.GetOrigin(), geometry.origin_lps, atol=GRID_TOLERANCE_MM)
+            and np.allclose(image.GetSpacing(), geometry.spacing_mm, atol=GRID_TOLERANCE_MM)
+            and np.allclose(image.GetDirection(), geometry.direction_matrix.ravel(), atol=1e-5))
+
+
+def on_ct_grid(image: sitk.Image, geometry: ImageGeometry, name: str) -> tuple[np.ndarray, list[Finding]]:
+    """The image's voxels on the CT grid (k, j, i), resampling and clipping with warnings."""
+    if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(f"{name}: expected a 3D single-component image, got {image.GetDimension()}D.",
+                         hint="Export one 3D mask per structure or a 3D label image.")
+    if same_grid(image, geometry):
+        return sitk.GetArrayFromImage(image), []
+    findings = [Finding("MASK_RESAMPLED", Severity.WARNING,
+                        f"'{name}' is not on the CT grid; resampled to it (nearest neighbour).", roi_name=name,
+                        hint="Export masks on the CT grid to avoid resampling.")]
+    inside_before = _physical_volume(image)
+    resampled = sitk.Resample(image, reference_image(geometry), sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+    array = sitk.GetArrayFromImage(resampled)
+    voxel_volume = float(np.prod(geometry.spacing_mm))
+    inside_after = float(np.count_nonzero(array)) * voxel_volume
+    if inside_before > 0 and inside_after < 0.99 * inside_before - voxel_volume:
+        findings.append(Finding("MASK_CLIPPED", Severity.WARNING,
+                                f"'{name}' extends outside the CT: {100 * (1 - inside_after / inside_before):.1f} % "
+                                "of its volume was clipped.", roi_name=name,
+                                hint="Check the mask belongs to this CT, or extend the CT."))
+    return array, findings
+
+
+def _physical_volume(image: sitk.Image) -> float:
+    return float(np.count_nonzero(sitk.GetArrayViewFromImage(image))) * float(np.prod(image.GetSpacing()))
+
+
+def _read_label_image(path: Path, geometry: ImageGeometry, labels: str | Path | None,
+                      ) -> tuple[list[MaskInput], list[Finding]]:
+    image = _read_image(path)
+    array, findings = on_ct_grid(sitk.Cast(image, sitk.sitkUInt16) if image.GetPixelID() not in
+                                 (sitk.sitkUInt8, sitk.sitkUInt16) else image, geometry, path.name)
+    values = [int(v) for v in np.unique(array) if v != 0]
+    names = label_names(path, labels) if len(values) > 1 or labels else {1: structure_name_from_file(path)}
+    missing = [v for v in values if v not in names]
+    if missing:
+        raise InputError(f"{path.name}: labels {missing[:10]} have no name in the label table.",
+                         hint="Pass --labels TABLE.csv with columns label,name (TotalSegmentator's label map works).")
+    return _split_labels(array, values, names), findings
+
+
+def _split_labels(array: np.ndarray, values: Iterable[int], names: dict[int, str]) -> list[MaskInput]:
+    from scipy import ndimage
+
+    boxes = ndimage.find_objects(array)
+    masks = []
+    for value in values:
+        box = boxes[value - 1]
+        block = array[box] == value
+        masks.append(MaskInput(names[value], np.ascontiguousarray(block), tuple(int(s.start) for s in box)))
+    return masks
+
+
+def label_names(path: Path, table: str | Path | None) -> dict[int, str]:
+    """Label value → name, from a CSV/TSV table or from TotalSegmentator's NIfTI header extension."""
+    if table is not None:
+        return _names_from_table(Path(table))
+    names = _names_from_nifti_extension(path)
+    if not names:
+        raise InputError(f"{path.name} is a label image without label names.",
+                         hint="Pass --labels TABLE.csv with columns label,name.")
+    return names
+
+
+def _names_from_table(table: Path) -> dict[int, str]:
+    if not table.is_file():
+        raise InputError(f"Label table not found: {table}", hint="Pass a CSV with columns label,name.")
+    text = table.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(text.splitlines(), delimiter="\t" if "\t" in text.splitlines()[0] else ","))
+    names = {}
+    for row in rows:
+        if len(row) >= 2 and row[0].strip().isdigit():
+            names[int(row[0])] = row[1].strip()
+    if not names:
+        raise InputError(f"{table.name} has no 'label,name' rows.", hint="First column: label value; second: name.")
+    return names
+
+
+def _names_from_nifti_extension(path: Path) -> dict[int, str]:
+    """TotalSegmentator stores a label table (``<Label Key="n">name</Label>`` XML) in a NIfTI header extension."""
+    if not path.name.lower().endswith((".nii", ".nii.gz")):
+        return {}
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        header = handle.read(352)
+        if len(header) < 352 or header[348] != 1:
+            return {}
+        vox_offset = int(struct.unpack("<f", header[108:112])[0])
+        extension = handle.read(max(vox_offset - 352, 0)).decode("utf-8", errors="ignore")
+    pairs = re.findall(r'<Label[^>]*Key="(\d+)"[^>]*>(.*?)</Label>', extension, flags=re.S)
+    return {int(key): re.sub(r"^<!\[CDATA\[(.*)\]\]>$", r"\1", text.strip(), flags=re.S).strip() for key, text in pairs}
