@@ -7,7 +7,7 @@ import numpy as np
 
 def crop(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
     """The smallest block holding every True voxel, and its offset; an empty (0,0,0) block if none."""
-    slices = np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1))
+    slices = np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1)) if mask.size else np.empty(0, int)
     if slices.size == 0:
         return np.zeros((0, 0, 0), dtype=bool), (0, 0, 0)
     slab = mask[slices[0]: slices[-1] + 1]
