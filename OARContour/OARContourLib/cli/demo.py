@@ -1,7 +1,8 @@
 """``oarcontour demo --out DIR``: the main job on the embedded phantom, headless.
 
 At this stage: write the phantom → inspect it → load it through the Slicer Logic on slicer-core →
-save the volume and a summary. Each later capability adds its step here.
+export its true masks as an RTSTRUCT referencing the phantom CT → save a summary. Each later
+capability (auto-contouring, naming, checks, report) adds its step here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import time
 from pathlib import Path
 
 from ..ct.inspection import inspect_folder
+from ..ct.load import load_ct
+from ..mask_files import read_masks
+from ..rtstruct.model import ExportOptions, Structure
+from ..rtstruct.roi_types import default_roi_type
+from ..rtstruct.write import write_rtstruct
 from ..errors import InputError
 from ..phantom import write_phantom
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
@@ -46,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     volume_path, dimensions = _load_with_logic(phantom.ct_dir, out)
     steps.append(("load (Logic, slicer-core)", time.perf_counter() - started, str(volume_path)))
+
+    started = time.perf_counter()
+    rtstruct_path, roi_count = _export_truth(phantom.ct_dir, phantom.truth_dir, out)
+    steps.append((f"export RTSTRUCT ({roi_count} ROIs)", time.perf_counter() - started, str(rtstruct_path)))
 
     summary = {"schema": "oarcontour.demo/1", "output": str(out), "ct_dimensions_ijk": dimensions,
                "problems": [p.to_dict() for p in inspection.problems],
@@ -84,8 +94,18 @@ def _load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
     return target, list(node.GetImageData().GetDimensions())
 
 
+def _export_truth(ct_dir: Path, truth_dir: Path, out: Path) -> tuple[Path, int]:
+    """The phantom's true masks as an RTSTRUCT referencing the phantom CT (stand-in for auto-contours)."""
+    ct = load_ct(ct_dir)
+    masks, _ = read_masks(truth_dir, ct.geometry)
+    structures = [Structure(m.name, m.mask, m.offset_kji, roi_type=default_roi_type(m.name)) for m in masks]
+    target = out / "RS_phantom.dcm"
+    write_rtstruct(target, ct, structures, ExportOptions(structure_set_label="OARContourDemo"))
+    return target, len(structures)
+
+
 def _print_summary(steps: list[tuple[str, float, str]], inspection, out: Path) -> None:  # type: ignore[no-untyped-def]
-    print("OARContour demo — phantom → inspect → load")
+    print("OARContour demo — phantom → inspect → load → export")
     for step, seconds, output in steps:
         print(f"  {step:<28} {seconds:6.2f} s   {output}")
     verdict = "no problems" if not inspection.problems else f"{len(inspection.problems)} problem(s), see inspect.json"
