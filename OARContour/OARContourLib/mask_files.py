@@ -164,7 +164,8 @@ def _split_labels(array: np.ndarray, values: Iterable[int], names: dict[int, str
     for value in values:
         box = boxes[value - 1]
         block = array[box] == value
-        masks.append(MaskInput(names[value], np.ascontiguousarray(block), tuple(int(s.start) for s in box)))
+        offset = (int(box[0].start), int(box[1].start), int(box[2].start))
+        masks.append(MaskInput(names[value], np.ascontiguousarray(block), offset))
     return masks
 
 

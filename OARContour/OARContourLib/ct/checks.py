@@ -132,7 +132,7 @@ def _check_positions(headers: Sequence[FileHeader], positions: np.ndarray, norma
     steps = np.diff(positions)
     duplicate_idx = np.flatnonzero(steps < DUPLICATE_TOLERANCE_MM)
     if duplicate_idx.size:
-        files = sorted({str(headers[i].path) for i in duplicate_idx} | {str(headers[i + 1].path) for i in duplicate_idx})
+        files = sorted({str(headers[i].path) for i in duplicate_idx.tolist()} | {str(headers[i + 1].path) for i in duplicate_idx.tolist()})
         problems.add(Severity.ERROR, ProblemCode.DUPLICATE_POSITION,
                      f"{duplicate_idx.size} slice positions occur twice (e.g. at {positions[duplicate_idx[0]]:.2f} mm along the normal).",
                      files=files, series_uid=uid,
@@ -161,7 +161,7 @@ def _check_spacing(headers: Sequence[FileHeader], positions: np.ndarray, steps: 
                    problems: ProblemList) -> float | None:
     nominal = float(np.median(steps))
     gaps = np.flatnonzero(steps > GAP_FACTOR * nominal)
-    for i in gaps:
+    for i in gaps.tolist():
         missing = max(1, round(steps[i] / nominal) - 1)
         problems.add(Severity.ERROR, ProblemCode.MISSING_SLICE,
                      f"About {missing} slice(s) missing between {positions[i]:.2f} and {positions[i + 1]:.2f} mm "
@@ -173,7 +173,7 @@ def _check_spacing(headers: Sequence[FileHeader], positions: np.ndarray, steps: 
     if uneven.size:
         problems.add(Severity.ERROR, ProblemCode.NON_UNIFORM_SPACING,
                      f"Slice spacing varies from {steps.min():.3f} to {steps.max():.3f} mm (nominal {nominal:.3f} mm).",
-                     files=[str(headers[i + 1].path) for i in uneven], series_uid=uid,
+                     files=[str(headers[i + 1].path) for i in uneven.tolist()], series_uid=uid,
                      hint="Resample to a uniform slice spacing before contouring.")
     if gaps.size or uneven.size:
         return None
