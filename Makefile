@@ -32,6 +32,7 @@ demo: $(VENV)/.deps-demo
 test: $(VENV)/.deps-test
 	@$(MAKE) --no-print-directory install-self
 	$(VENV)/bin/ruff check OARContour
+	cd OARContour && ../$(VENV)/bin/mypy OARContourLib
 	$(PY) -m pytest
 
 bench: $(VENV)/.deps-test

@@ -77,6 +77,7 @@ def write_phantom(
     uids = series_uids(request.identity, request.slices)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it owner-only; the published folder should be readable like any other
     try:
         (staging / CT_FOLDER).mkdir()
         (staging / TRUTH_FOLDER).mkdir()
