@@ -15,12 +15,12 @@ from pathlib import Path
 
 from ..ct.inspection import inspect_folder
 from ..ct.load import load_ct
+from ..errors import InputError
 from ..mask_files import read_masks
+from ..phantom import write_phantom
 from ..rtstruct.model import ExportOptions, Structure
 from ..rtstruct.roi_types import default_roi_type
 from ..rtstruct.write import write_rtstruct
-from ..errors import InputError
-from ..phantom import write_phantom
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 

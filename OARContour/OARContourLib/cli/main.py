@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, OARContourError
-from . import demo, inspect_ct, phantom
+from . import convert, demo, export, inspect_ct, phantom, verify
 from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, phantom, demo)
+SUBCOMMANDS = (inspect_ct, export, verify, convert, phantom, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

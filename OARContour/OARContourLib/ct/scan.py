@@ -34,7 +34,9 @@ class FileHeader:
     dataset: Dataset
 
     def text(self, keyword: str) -> str:
-        value = self.dataset.get(keyword, "")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # vendor VR-length quirks: tolerant on read
+            value = self.dataset.get(keyword, "")
         return "" if value is None else str(value).strip()
 
     def floats(self, keyword: str) -> tuple[float, ...] | None:

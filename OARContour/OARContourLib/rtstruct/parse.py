@@ -334,7 +334,7 @@ def _integer(ds: Dataset, keyword: str) -> int | None:
 
 def _warning_findings(caught: list[warnings.WarningMessage]) -> tuple[Finding, ...]:
     """pydicom's validation warnings (over-long values and the like) as one finding each."""
-    messages = dict.fromkeys(str(w.message) for w in caught)
+    messages = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning))
     for message in messages:
         logger.debug("DICOM value warning: %s", message)
     return tuple(finding(ReadCode.DICOM_VALUE_INVALID, f"Non-conformant value in the RTSTRUCT: {m}",

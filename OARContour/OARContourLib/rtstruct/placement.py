@@ -50,9 +50,11 @@ class SliceFrame:
         direction = geometry.direction_matrix
         spacing_i, spacing_j, spacing_k = (float(s) for s in geometry.spacing_mm)
         spacing_k = spacing_k if spacing_k > 0 else 1.0
+        image_positions = np.array([s.image_position_patient for s in ct.slices], dtype=float)
         return cls(
-            positions_mm=np.array([s.position_along_normal_mm for s in ct.slices], dtype=float),
-            image_positions=np.array([s.image_position_patient for s in ct.slices], dtype=float),
+            # Positions from the Image Positions themselves, along the grid's own k axis.
+            positions_mm=image_positions @ direction[:, 2],
+            image_positions=image_positions,
             normal=direction[:, 2],
             # Dividing the cosine by the spacing turns a projection in mm into an index.
             row_step=direction[:, 0] / spacing_i,
@@ -150,12 +152,14 @@ def _assign_slices(contours: Sequence[ContourItem], centre: np.ndarray,
 
 
 def _nearest_slice(centre: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    right = np.clip(np.searchsorted(positions, centre), 1, max(len(positions) - 1, 1))
-    left = right - 1
     if len(positions) == 1:
         return np.zeros(len(centre), dtype=np.int64)
-    closer_left = np.abs(centre - positions[left]) <= np.abs(centre - positions[right])
-    return np.where(closer_left, left, right).astype(np.int64)
+    order = np.argsort(positions, kind="stable")  # load_ct sorts already; other callers may not
+    ordered = positions[order]
+    right = np.clip(np.searchsorted(ordered, centre), 1, len(ordered) - 1)
+    left = right - 1
+    closer_left = np.abs(centre - ordered[left]) <= np.abs(centre - ordered[right])
+    return order[np.where(closer_left, left, right)].astype(np.int64)
 
 
 def _index_coordinates(points: np.ndarray, point_k: np.ndarray, frame: SliceFrame) -> np.ndarray:
@@ -170,9 +174,9 @@ def _in_plane_extent(points_ij: np.ndarray, offsets: np.ndarray, frame: SliceFra
     low = np.minimum.reduceat(points_ij, offsets[:-1], axis=0)
     high = np.maximum.reduceat(points_ij, offsets[:-1], axis=0)
     limit = np.array([n_columns - 0.5, n_rows - 0.5])
-    outside = ((high < -0.5) | (low > limit)).any(axis=1)
-    clipped = ((low < -0.5) | (high > limit)).any(axis=1)
-    return outside, clipped
+    outside = np.any((high < -0.5) | (low > limit), axis=1)
+    clipped = np.any((low < -0.5) | (high > limit), axis=1)
+    return np.asarray(outside), np.asarray(clipped)
 
 
 class _Problems:
@@ -184,7 +188,7 @@ class _Problems:
         self.found: list[Finding] = []
 
     def add_unplaced(self, centre: np.ndarray, placed: np.ndarray) -> None:
-        first, last = self.frame.positions_mm[0], self.frame.positions_mm[-1]
+        first, last = self.frame.positions_mm.min(), self.frame.positions_mm.max()
         tolerance = self.frame.tolerance_mm
         beyond = (~placed) & ((centre < first - tolerance) | (centre > last + tolerance))
         self.add(ReadCode.CONTOUR_OUTSIDE_CT, centre[beyond], "skipped")
@@ -200,7 +204,7 @@ class _Problems:
         logger.debug("%s: %s for %d contours", self.roi_name, code.value, len(positions))
 
     def _what(self, code: ReadCode, in_plane: bool) -> str:
-        _, ends = self.frame.shown(self.frame.positions_mm[[0, -1]])
+        _, ends = self.frame.shown(np.array([self.frame.positions_mm.min(), self.frame.positions_mm.max()]))
         extent = f"{ends.min():.2f} to {ends.max():.2f} mm"
         return {
             ReadCode.CONTOUR_OUTSIDE_CT: ("lie entirely outside the image area" if in_plane

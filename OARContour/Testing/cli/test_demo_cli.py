@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pydicom
-
 from OARContourLib.cli.main import main
 
 

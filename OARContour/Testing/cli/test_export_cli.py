@@ -10,10 +10,9 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from pydicom.uid import generate_uid
-
 from OARContourLib.cli.main import main
 from OARContourLib.ct.load import load_ct
+from pydicom.uid import generate_uid
 from testsupport.validators import dciodvfy_errors, dice, plastimatch_masks
 
 TS = "totalsegmentator_example"

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-
 from OARContourLib.ct.load import load_ct
 from OARContourLib.errors import ExportError, GeometryError, InputError, NamingError
 from OARContourLib.phantom import build_phantom, write_phantom

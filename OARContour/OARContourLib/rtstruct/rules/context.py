@@ -1,0 +1,197 @@
+"""What every rule reads: the RTSTRUCT dataset, the CT, the profile, and both parsed once.
+
+ROIs are matched to their contours and observations by ROI Number, never by position in the
+sequences (readers that pair by index mislabel RayStation files, which omit empty ROIs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+
+from ...ct.model import CTVolume
+from ..profiles import TPSProfile
+from ..rasterize import rasterize_packed
+from .ct_frame import ContourPlane, CTFrame
+from .elements import EncodedElement, encoded_value, split_values, text_codec, walk
+
+CONTOUR_DATA = 0x30060050
+
+
+@dataclass(frozen=True)
+class RoiItem:
+    """One StructureSetROISequence item; ``label`` names it in messages even without a name."""
+
+    number: int | None
+    name: str
+    item: Dataset
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name.strip() else f"#{self.number}"
+
+
+@dataclass(frozen=True)
+class ContourItem:
+    """One ContourSequence item, with its ContourData kept as encoded bytes and parsed points.
+
+    ``position`` counts from 1 within its ROI; ``points`` is ``(n, 3)`` LPS millimetres, or None
+    when ContourData is absent or not numeric (``values`` then still holds what could be split).
+    ``image_uids`` lists (SOP Class, SOP Instance) of its ContourImageSequence, None when absent.
+    """
+
+    roi_number: int | None
+    roi_name: str
+    position: int
+    roi_contour_count: int
+    geometric_type: str
+    declared_points: int | None
+    contour_data: bytes | None
+    values: tuple[bytes, ...]
+    points: np.ndarray | None
+    image_uids: tuple[tuple[str, str], ...] | None
+
+
+class VerificationContext:
+    """Inputs of one verification plus views derived from them on first use."""
+
+    def __init__(self, dataset: Dataset, ct: CTVolume, profile: TPSProfile,
+                 source_masks: Mapping[str, np.ndarray] | None = None) -> None:
+        self.dataset = dataset
+        self.ct = ct
+        self.profile = profile
+        self.source_masks = source_masks
+        self.frame = CTFrame(ct)
+        self._masks: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def codec(self) -> str:
+        """Python codec of the file's Specific Character Set, for character counts of names."""
+        return text_codec(self.dataset)
+
+    @cached_property
+    def elements(self) -> tuple[EncodedElement, ...]:
+        """Every non-sequence element of the dataset and its items, with its encoded value."""
+        return tuple(walk(self.dataset))
+
+    @cached_property
+    def rois(self) -> tuple[RoiItem, ...]:
+        return tuple(RoiItem(int_of(item, "ROINumber"), text_of(item, "ROIName", self.codec), item)
+                     for item in self.dataset.get("StructureSetROISequence") or [])
+
+    @cached_property
+    def roi_labels(self) -> dict[int, str]:
+        """ROI Number -> name (the first ROI with that number, for messages)."""
+        labels: dict[int, str] = {}
+        for roi in self.rois:
+            if roi.number is not None:
+                labels.setdefault(roi.number, roi.label)
+        return labels
+
+    @cached_property
+    def roi_contours(self) -> tuple[Dataset, ...]:
+        return tuple(self.dataset.get("ROIContourSequence") or [])
+
+    @cached_property
+    def observations(self) -> tuple[Dataset, ...]:
+        return tuple(self.dataset.get("RTROIObservationsSequence") or [])
+
+    @cached_property
+    def contours(self) -> tuple[ContourItem, ...]:
+        """Every contour of every ROI Contour item, in file order."""
+        found: list[ContourItem] = []
+        for roi_contour in self.roi_contours:
+            number = int_of(roi_contour, "ReferencedROINumber")
+            name = self.roi_labels.get(number, f"#{number}") if number is not None else "#?"
+            items = roi_contour.get("ContourSequence") or []
+            found.extend(_contour_item(item, number, name, position, len(items))
+                         for position, item in enumerate(items, start=1))
+        return tuple(found)
+
+    @cached_property
+    def planes(self) -> tuple[ContourPlane | None, ...]:
+        """Plane of each contour (aligned with :attr:`contours`); None without readable points."""
+        return tuple(self.frame.plane_of(c.points) if c.points is not None and len(c.points) else None
+                     for c in self.contours)
+
+    def contour_slice(self, index: int) -> int | None:
+        """Slice index of contour ``index`` when its plane is a CT slice plane."""
+        plane = self.planes[index]
+        return None if plane is None else plane.slice_index
+
+    def roi_mask(self, roi_name: str) -> np.ndarray:
+        """``(K, J, I)`` mask of the CLOSED_PLANAR contours of the ROIs named ``roi_name`` (even-odd).
+
+        Contours on no CT slice plane are left out (other rules report them).
+        """
+        if roi_name not in self._masks:
+            chosen: list[tuple[int, np.ndarray]] = []
+            for n, c in enumerate(self.contours):
+                k = self.contour_slice(n)
+                if c.roi_name == roi_name and c.geometric_type == "CLOSED_PLANAR" and c.points is not None \
+                        and len(c.points) >= 3 and k is not None:
+                    chosen.append((k, self.frame.to_index(c.points)[:, :2]))
+            offsets = np.r_[0, np.cumsum([len(p) for _, p in chosen])].astype(np.int64)
+            slice_k = np.array([k for k, _ in chosen], dtype=np.int64)
+            packed = np.concatenate([p for _, p in chosen]) if chosen else np.zeros((0, 2))
+            self._masks[roi_name] = rasterize_packed(packed, offsets, slice_k, self.ct.geometry.shape)
+        return self._masks[roi_name]
+
+    def missing_images(self, contour: ContourItem) -> list[str]:
+        """SOP Instance UIDs the contour's ContourImageSequence names that are not CT slices."""
+        return [uid for _, uid in contour.image_uids or () if uid not in self.frame.index_of_uid]
+
+    def contour_counts(self) -> dict[int | None, int]:
+        """Number of contours per ROI Number."""
+        counts: dict[int | None, int] = {}
+        for contour in self.contours:
+            counts[contour.roi_number] = counts.get(contour.roi_number, 0) + 1
+        return counts
+
+
+def _contour_item(item: Dataset, roi_number: int | None, roi_name: str, position: int, count: int) -> ContourItem:
+    data = encoded_value(item, CONTOUR_DATA)
+    values = tuple(split_values(data)) if data else ()
+    return ContourItem(
+        roi_number=roi_number, roi_name=roi_name, position=position, roi_contour_count=count,
+        geometric_type=text_of(item, "ContourGeometricType").strip(),
+        declared_points=int_of(item, "NumberOfContourPoints"),
+        contour_data=data, values=values, points=_points(values),
+        image_uids=_image_uids(item),
+    )
+
+
+def _points(values: tuple[bytes, ...]) -> np.ndarray | None:
+    if not values or len(values) % 3:
+        return None
+    try:
+        points = np.array(values).astype(np.float64).reshape(-1, 3)
+    except ValueError:
+        return None
+    return points if np.isfinite(points).all() else None
+
+
+def _image_uids(item: Dataset) -> tuple[tuple[str, str], ...] | None:
+    if "ContourImageSequence" not in item:
+        return None
+    return tuple((str(image.get("ReferencedSOPClassUID") or ""), str(image.get("ReferencedSOPInstanceUID") or ""))
+                 for image in item.ContourImageSequence or [])
+
+
+def text_of(dataset: Dataset, keyword: str, codec: str = "latin_1") -> str:
+    """Decoded text of a string element as stored ('' when absent); never raises on bad values."""
+    value = encoded_value(dataset, tag_for_keyword(keyword) or 0)
+    return "" if value is None else value.decode(codec, errors="replace")
+
+
+def int_of(dataset: Dataset, keyword: str) -> int | None:
+    """An IS element as an int, or None when absent, empty or not an integer."""
+    try:
+        return int(text_of(dataset, keyword).strip())
+    except ValueError:
+        return None
