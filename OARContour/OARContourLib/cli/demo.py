@@ -1,7 +1,8 @@
 """``oarcontour demo --out DIR``: the main job on the embedded phantom, headless.
 
 At this stage: write the phantom → inspect it → load it through the Slicer Logic on slicer-core →
-export its true masks as an RTSTRUCT referencing the phantom CT → save a summary. Each later
+export its true masks as an RTSTRUCT referencing the phantom CT → verify it (41 rules and a
+round trip against the masks) → save a summary. Each later
 capability (auto-contouring, naming, checks, report) adds its step here.
 """
 
@@ -13,6 +14,8 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..ct.inspection import inspect_folder
 from ..ct.load import load_ct
 from ..errors import InputError
@@ -20,6 +23,7 @@ from ..mask_files import read_masks
 from ..phantom import write_phantom
 from ..rtstruct.model import ExportOptions, Structure
 from ..rtstruct.roi_types import default_roi_type
+from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import write_rtstruct
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -54,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
     steps.append(("load (Logic, slicer-core)", time.perf_counter() - started, str(volume_path)))
 
     started = time.perf_counter()
-    rtstruct_path, roi_count = _export_truth(phantom.ct_dir, phantom.truth_dir, out)
-    steps.append((f"export RTSTRUCT ({roi_count} ROIs)", time.perf_counter() - started, str(rtstruct_path)))
+    rtstruct_path, verification = _export_and_verify(phantom.ct_dir, phantom.truth_dir, out)
+    steps.append((f"export + verify RTSTRUCT ({verification.rois_checked} ROIs, "
+                  f"{len(verification.findings)} findings, min Dice {min(verification.dice.values()):.3f})",
+                  time.perf_counter() - started, str(rtstruct_path)))
 
     summary = {"schema": "oarcontour.demo/1", "output": str(out), "ct_dimensions_ijk": dimensions,
                "problems": [p.to_dict() for p in inspection.problems],
@@ -94,18 +100,28 @@ def _load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
     return target, list(node.GetImageData().GetDimensions())
 
 
-def _export_truth(ct_dir: Path, truth_dir: Path, out: Path) -> tuple[Path, int]:
-    """The phantom's true masks as an RTSTRUCT referencing the phantom CT (stand-in for auto-contours)."""
+def _export_and_verify(ct_dir: Path, truth_dir: Path, out: Path) -> tuple[Path, VerificationReport]:
+    """The phantom's true masks as an RTSTRUCT referencing the phantom CT, then verified against them."""
     ct = load_ct(ct_dir)
     masks, _ = read_masks(truth_dir, ct.geometry)
     structures = [Structure(m.name, m.mask, m.offset_kji, roi_type=default_roi_type(m.name)) for m in masks]
     target = out / "RS_phantom.dcm"
     write_rtstruct(target, ct, structures, ExportOptions(structure_set_label="OARContourDemo"))
-    return target, len(structures)
+    full = {m.name: _full_mask(m.mask, m.offset_kji, ct.hu.shape) for m in masks if m.mask.size}
+    verification = verify_rtstruct(target, ct, source_masks=full)
+    (out / "RS_phantom.verify.json").write_text(json.dumps(verification.to_dict(), indent=2))
+    return target, verification
+
+
+def _full_mask(block: np.ndarray, offset: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
+    full = np.zeros(shape, dtype=bool)
+    k, j, i = offset
+    full[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
+    return full
 
 
 def _print_summary(steps: list[tuple[str, float, str]], inspection, out: Path) -> None:  # type: ignore[no-untyped-def]
-    print("OARContour demo — phantom → inspect → load → export")
+    print("OARContour demo — phantom → inspect → load → export → verify")
     for step, seconds, output in steps:
         print(f"  {step:<28} {seconds:6.2f} s   {output}")
     verdict = "no problems" if not inspection.problems else f"{len(inspection.problems)} problem(s), see inspect.json"

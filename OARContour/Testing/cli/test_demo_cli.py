@@ -13,10 +13,12 @@ def test_demo_runs_the_whole_job_and_refuses_to_overwrite(tmp_path: Path, capsys
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert [s["step"].split(" (")[0] for s in summary["steps"]] == ["phantom", "inspect", "load", "export RTSTRUCT"]
+    assert [s["step"].split(" (")[0] for s in summary["steps"]] == ["phantom", "inspect", "load", "export + verify RTSTRUCT"]
     assert summary["ct_dimensions_ijk"] == [512, 512, 120] and summary["problems"] == []
     assert all(Path(s["output"]).exists() for s in summary["steps"])
     rtstruct = pydicom.dcmread(out / "RS_phantom.dcm")
     assert rtstruct.Modality == "RTSTRUCT" and len(rtstruct.StructureSetROISequence) >= 15
+    verification = json.loads((out / "RS_phantom.verify.json").read_text())
+    assert verification["findings"] == [] and min(verification["dice"].values()) == 1.0
     assert main(["demo", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
