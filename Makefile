@@ -21,6 +21,10 @@ $(VENV)/.deps-test: pyproject.toml $(VENV)/.created
 	$(PIP) install --quiet ".[test]"
 	touch $@
 
+$(VENV)/.deps-bench: pyproject.toml $(VENV)/.created
+	$(PIP) install --quiet ".[bench]"
+	touch $@
+
 # The package itself is reinstalled every time (no-deps, fast) so tests run what a user installs.
 install-self:
 	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
@@ -35,7 +39,7 @@ test: $(VENV)/.deps-test
 	cd OARContour && ../$(VENV)/bin/mypy OARContourLib
 	$(PY) -m pytest
 
-bench: $(VENV)/.deps-test
+bench: $(VENV)/.deps-bench
 	@$(MAKE) --no-print-directory install-self
 	$(PY) OARContour/Testing/Benchmarks/run_benchmarks.py
 

@@ -6,10 +6,13 @@ import numpy as np
 
 
 def crop(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """The smallest block holding every True voxel, and its offset; an empty (0,0,0) block if none."""
+    """The smallest block holding every nonzero voxel, and its offset; an empty (0,0,0) block if none.
+
+    Works on bool or integer masks; the block keeps the input's dtype (a copy, contiguous).
+    """
     slices = np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1)) if mask.size else np.empty(0, int)
     if slices.size == 0:
-        return np.zeros((0, 0, 0), dtype=bool), (0, 0, 0)
+        return np.zeros((0, 0, 0), dtype=mask.dtype), (0, 0, 0)
     slab = mask[slices[0]: slices[-1] + 1]
     rows = np.flatnonzero(slab.any(axis=(0, 2)))
     columns = np.flatnonzero(slab.any(axis=(0, 1)))

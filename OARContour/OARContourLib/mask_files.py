@@ -79,6 +79,10 @@ def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput]
 def _binary_file(path: Path, geometry: ImageGeometry) -> tuple[MaskInput, list[Finding]]:
     name = structure_name_from_file(path)
     image = _read_image(path)
+    if same_grid(image, geometry) and image.GetNumberOfComponentsPerPixel() == 1:
+        # Fast path (the usual case): crop on a view of the file's voxels, copy only the block.
+        block, offset = crop(sitk.GetArrayViewFromImage(image))
+        return MaskInput(name, block.astype(bool), offset), []
     array, findings = on_ct_grid(image, geometry, name)
     block, offset = crop(array != 0)
     return MaskInput(name, block, offset), findings
@@ -104,6 +108,15 @@ def reference_image(geometry: ImageGeometry) -> sitk.Image:
     image = sitk.Image([i, j, k], sitk.sitkUInt8)
     image.SetSpacing(geometry.spacing_mm)
     image.SetOrigin(geometry.origin_lps)
+    image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
+    return image
+
+
+def mask_image(mask: np.ndarray, geometry: ImageGeometry) -> sitk.Image:
+    """uint8 image (1 inside) on the CT grid: array (k, j, i) becomes image index (i, j, k)."""
+    image = sitk.GetImageFromArray(mask.astype(np.uint8))
+    image.SetSpacing(tuple(float(s) for s in geometry.spacing_mm))
+    image.SetOrigin(tuple(float(o) for o in geometry.origin_lps))
     image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
     return image
 

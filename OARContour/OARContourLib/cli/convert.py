@@ -25,7 +25,7 @@ import SimpleITK as sitk
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
-from ..phantom.truth import mask_image
+from ..mask_files import mask_image
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress

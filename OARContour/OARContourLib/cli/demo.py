@@ -20,7 +20,6 @@ from ..ct.inspection import inspect_folder
 from ..ct.load import load_ct
 from ..errors import InputError
 from ..mask_files import read_masks
-from ..phantom import write_phantom
 from ..rtstruct.model import ExportOptions, Structure
 from ..rtstruct.roi_types import default_roi_type
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
@@ -40,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..phantom import write_phantom  # heavy (scipy.interpolate): only when this command runs
+
     out = _prepare(Path(args.out), args.overwrite)
     steps: list[tuple[str, float, str]] = []
     progress = terminal_progress(not args.json and not args.quiet)

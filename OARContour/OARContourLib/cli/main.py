@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, OARContourError
-from . import convert, demo, export, inspect_ct, phantom, verify
-from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+from . import convert, demo, export, inspect_ct, names, phantom, verify
+from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, export, verify, convert, phantom, demo)
+SUBCOMMANDS = (inspect_ct, export, verify, names, convert, phantom, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which closed early: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("oarcontour: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..phantom import write_phantom
 from .exit_codes import EXIT_OK
 from .output import print_json, terminal_progress
 
@@ -24,6 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..phantom import write_phantom  # heavy (scipy.interpolate): only when this command runs
+
     result = write_phantom(
         args.out, variant=args.variant, rows=args.size, columns=args.size,
         pixel_spacing_mm=0.977 * 512 / args.size, patient_position=args.patient_position,

@@ -9,23 +9,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import SimpleITK as sitk
 
-from ..ct.model import ImageGeometry
+from ..mask_files import mask_image
 from ..progress import ProgressCallback, report
 from .model import PhantomVolume
 
 logger = logging.getLogger(__name__)
-
-
-def mask_image(mask: np.ndarray, geometry: ImageGeometry) -> sitk.Image:
-    """uint8 image (1 inside) on the CT grid: array (k, j, i) becomes image index (i, j, k)."""
-    image = sitk.GetImageFromArray(mask.astype(np.uint8))
-    image.SetSpacing(tuple(float(s) for s in geometry.spacing_mm))
-    image.SetOrigin(tuple(float(o) for o in geometry.origin_lps))
-    image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
-    return image
 
 
 def write_truth(volume: PhantomVolume, folder: Path, progress: ProgressCallback | None = None) -> dict[str, Path]:

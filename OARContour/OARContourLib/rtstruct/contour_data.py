@@ -49,6 +49,46 @@ def format_values(values: np.ndarray, decimals: int) -> list[str]:
     return text
 
 
+def format_points(points_ij: np.ndarray, slice_k: np.ndarray, ct: CTVolume, decimals: int) -> list[str]:
+    """x, y, z strings of every point, interleaved, exactly as :func:`format_values` would write them.
+
+    Contour corners lie on the half-voxel lattice, so on an axis-aligned grid each coordinate takes
+    one of a few hundred values: format those once and look them up (millions of points per
+    structure set would otherwise each go through Python's float formatting).
+    """
+    tables = _lattice_tables(ct, decimals)
+    if tables is None:
+        return format_values(loops_to_lps(points_ij, slice_k, ct), decimals)
+    lattice = {"i": np.rint(2 * points_ij[:, 0]).astype(np.int64) + 1,
+               "j": np.rint(2 * points_ij[:, 1]).astype(np.int64) + 1, "k": slice_k}
+    out = np.empty(3 * len(points_ij), dtype=object)
+    for axis, (source, table) in enumerate(tables):
+        out[axis::3] = table[lattice[source]]
+    return out.tolist()
+
+
+def _lattice_tables(ct: CTVolume, decimals: int) -> list[tuple[str, np.ndarray]] | None:
+    """Per LPS axis: which index it follows ('i', 'j' or 'k') and the formatted value table."""
+    geometry = ct.geometry
+    step_i = geometry.direction_matrix[:, 0] * geometry.spacing_mm[0]
+    step_j = geometry.direction_matrix[:, 1] * geometry.spacing_mm[1]
+    positions = np.array([s.image_position_patient for s in ct.slices], dtype=float)
+    tables = []
+    for axis in range(3):
+        moves_i, moves_j = abs(step_i[axis]) > 1e-9, abs(step_j[axis]) > 1e-9
+        fixed_in_k = np.ptp(positions[:, axis]) < 1e-9
+        if not moves_i and not moves_j:
+            tables.append(("k", np.array(format_values(positions[:, axis], decimals), dtype=object)))
+        elif moves_i != moves_j and fixed_in_k:
+            source, step, count = ("i", step_i, geometry.shape[2]) if moves_i else ("j", step_j, geometry.shape[1])
+            half_steps = (np.arange(2 * count + 1) - 1) / 2.0
+            values = positions[0, axis] + half_steps * step[axis]
+            tables.append((source, np.array(format_values(values, decimals), dtype=object)))
+        else:
+            return None  # oblique or sheared: format every value
+    return tables
+
+
 def contour_texts(loop_points_ij: list[np.ndarray], loop_slices: list[int], ct: CTVolume,
                   decimals: int) -> list[PatientContour]:
     """ContourData strings for loops; over-long loops are split first (see module docstring)."""
@@ -60,7 +100,7 @@ def contour_texts(loop_points_ij: list[np.ndarray], loop_slices: list[int], ct: 
         return []
     all_points = np.concatenate([p for p, _ in pieces])
     all_slices = np.repeat([k for _, k in pieces], [len(p) for p, _ in pieces])
-    text = format_values(loops_to_lps(all_points, all_slices, ct), decimals)
+    text = format_points(all_points, all_slices, ct, decimals)
     contours, start = [], 0
     for points, k in pieces:
         end = start + 3 * len(points)

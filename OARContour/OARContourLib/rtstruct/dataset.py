@@ -20,9 +20,10 @@ from .. import __version__
 from ..ct.model import CTVolume
 from .contour_data import PatientContour
 from .model import ExportOptions, Structure
+from .raw_contours import contour_sequence_value
 
 RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
-CONTOUR_DATA = Tag(0x3006, 0x0050)
+CONTOUR_SEQUENCE = Tag(0x3006, 0x0040)
 #: Retired Detached Study Management SOP Class: what RT Referenced Study items name (C.8.8.5).
 STUDY_COMPONENT_CLASS = "1.2.840.10008.3.1.2.3.1"
 PATIENT_STUDY_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
@@ -96,7 +97,7 @@ def _image_item(ct: CTVolume, k: int) -> Dataset:
 
 
 def add_roi(ds: Dataset, ct: CTVolume, number: int, structure: Structure, contours: Sequence[PatientContour],
-            write_codes: bool) -> None:
+            write_codes: bool, image_items: Sequence[bytes]) -> None:
     """One ROI in the three ROI sequences, linked by ROI Number (never by position)."""
     roi = Dataset()
     roi.ROINumber = number
@@ -106,38 +107,22 @@ def add_roi(ds: Dataset, ct: CTVolume, number: int, structure: Structure, contou
     if structure.description:
         roi.ROIGenerationDescription = structure.description[:64]
     ds.StructureSetROISequence.append(roi)
-    ds.ROIContourSequence.append(_roi_contour(ct, number, structure, contours))
+    ds.ROIContourSequence.append(_roi_contour(number, structure, contours, image_items))
     ds.RTROIObservationsSequence.append(_observation(number, structure, write_codes))
 
 
-def _roi_contour(ct: CTVolume, number: int, structure: Structure, contours: Sequence[PatientContour]) -> Dataset:
+def _roi_contour(number: int, structure: Structure, contours: Sequence[PatientContour],
+                 image_items: Sequence[bytes]) -> Dataset:
     item = Dataset()
     item.ROIDisplayColor = [int(c) for c in structure.color]
     if contours:
-        item.ContourSequence = DicomSequence([_contour(ct, n, c) for n, c in enumerate(contours, start=1)])
+        value = contour_sequence_value(contours, image_items)
+        item[CONTOUR_SEQUENCE] = RawDataElement(CONTOUR_SEQUENCE, "SQ", len(value), value, 0, False, True)
     item.ReferencedROINumber = number
-    return item
-
-
-def _contour(ct: CTVolume, number: int, contour: PatientContour) -> Dataset:
-    item = Dataset()
-    item.ContourImageSequence = DicomSequence([_image_item(ct, contour.slice_index)])
-    item.ContourGeometricType = "CLOSED_PLANAR"
-    item.NumberOfContourPoints = contour.point_count
-    item.ContourNumber = number
-    item[CONTOUR_DATA] = _raw_ds(contour.contour_data)
-    # Declaring the item already encoded as explicit VR little endian lets pydicom write the raw
-    # ContourData as is instead of parsing every number back into a float.
+    # Declared as already encoded (explicit VR little endian), so pydicom writes the raw contour
+    # sequence as is instead of parsing it back into Datasets.
     item.set_original_encoding(False, True, item._character_set)
     return item
-
-
-def _raw_ds(text: str) -> RawDataElement:
-    """Pre-formatted DS text written as is: pydicom would otherwise parse every number (slow)."""
-    value = text.encode("ascii")
-    if len(value) % 2:
-        value += b" "  # DICOM values have even length; DS pads with a space
-    return RawDataElement(CONTOUR_DATA, "DS", len(value), value, 0, False, True)
 
 
 def _observation(number: int, structure: Structure, write_codes: bool) -> Dataset:

@@ -20,7 +20,8 @@ def default_roi_type(name: str) -> RoiType:
     match = _TARGET.match(name)
     if match:
         kind = match.group(1).upper()
-        return {"PTV": RoiType.PTV, "CTV": RoiType.CTV, "ICTV": RoiType.CTV}.get(kind, RoiType.GTV)
+        # ITV/ICTV (internal target volumes around a CTV) have no DICOM term of their own: CTV.
+        return {"PTV": RoiType.PTV, "CTV": RoiType.CTV, "ITV": RoiType.CTV, "ICTV": RoiType.CTV}.get(kind, RoiType.GTV)
     if lower in _EXTERNAL:
         return RoiType.EXTERNAL
     if re.match(r"^(z[A-Z0-9_]|_)", name):  # TG-263 non-dose prefix, not a name like "Zygoma"

@@ -25,6 +25,7 @@ from .contours import HoleEncoding, trace_loops
 from .input_checks import check_ct, check_external, check_masks, check_names
 from .model import ExportOptions, ExportReport, RoiSummary, Structure
 from .profiles import EmptyRoiPolicy, TPSProfile, load_profile
+from .raw_contours import image_reference_items
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def build_rtstruct(ct: CTVolume, structures: Sequence[Structure], options: Expor
     empty_policy = EmptyRoiPolicy(options.empty_roi_policy or profile.empty_policy.value)
     write_codes = profile.write_identification_codes.value if options.write_codes is None else options.write_codes
     rois: list[RoiSummary] = []
+    image_items = image_reference_items(ct)
     for index, structure in enumerate(structures, start=1):
         report(progress, 0.95 * (index - 1) / max(len(structures), 1), f"Contouring {structure.name}")
         contours = structure_contours(ct, structure, encoding, options.simplify_tolerance_mm,
@@ -96,9 +98,12 @@ def build_rtstruct(ct: CTVolume, structures: Sequence[Structure], options: Expor
         if not contours:
             findings.append(_empty_finding(structure, written))
         if written:
-            modules.add_roi(ds, ct, index, structure, contours, bool(write_codes))
+            modules.add_roi(ds, ct, index, structure, contours, bool(write_codes), image_items)
         rois.append(RoiSummary(index, structure.name, structure.roi_type.value, len(contours),
                                sum(c.point_count for c in contours), written))
+    # Built in the encoding it will be written in: pydicom then skips re-encoding passes that
+    # would otherwise parse every raw contour sequence back into Datasets.
+    ds.set_original_encoding(False, True, ds._character_set)
     return ds, rois, findings
 
 

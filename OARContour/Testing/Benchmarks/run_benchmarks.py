@@ -1,7 +1,11 @@
-"""``make bench``: run every benchmark and print a table of times and ratios against peers."""
+"""``make bench``: run every benchmark and print a table of times and ratios against peers.
+
+``--quick`` (or OARCONTOUR_BENCH_QUICK=1) runs only the small RTSTRUCT case.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,17 +13,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_ct_loader  # noqa: E402
+import bench_naming  # noqa: E402
+import bench_rtstruct  # noqa: E402
 
 CACHE = HERE.parents[2] / "bench_output"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     CACHE.mkdir(exist_ok=True)
     results = [bench_ct_loader.run(CACHE)]
     print(f"{'benchmark':<28} {'ours (s)':>9} {'peer (s)':>9} {'ratio':>7} {'goal':>8}  met")
     for r in results:
         print(f"{r['benchmark']:<28} {r['oarcontour_s']:>9} {r['simpleitk_s']:>9} {r['ratio']:>7} {r['goal']:>8}  "
-              f"{'yes' if r['met'] else 'NO'}")
+              f"{'yes' if r['met'] else 'NO'}", flush=True)
+    rtstruct = bench_rtstruct.run(CACHE, quick=True if "--quick" in argv else None)
+    bench_rtstruct.print_tables(rtstruct)
+    (CACHE / "rtstruct_results.json").write_text(json.dumps(rtstruct, indent=2, default=str) + "\n")
+    naming = bench_naming.run(CACHE)
+    bench_naming.print_table(naming)
+    (CACHE / "naming_results.json").write_text(json.dumps(naming, indent=2, default=str) + "\n")
     return 0
 
 

@@ -256,3 +256,16 @@ def _rasterise(ds: pydicom.Dataset, ct) -> np.ndarray:
         offsets.append(offsets[-1] + len(ijk))
         slices.append(int(round(ijk[0, 2])))
     return rasterize_packed(np.concatenate(points), np.array(offsets), np.array(slices), ct.hu.shape)
+
+
+@pytest.mark.parametrize("position", ["HFS", "FFP"])
+def test_lattice_formatting_equals_plain_formatting(tmp_path: Path, position: str) -> None:
+    from OARContourLib.rtstruct.contour_data import format_points, format_values, loops_to_lps
+
+    result = write_phantom(tmp_path / "ct", rows=40, columns=48, slices=6, pixel_spacing_mm=0.977,
+                           slice_spacing_mm=2.5, patient_position=position, seed=1)
+    ct = load_ct(result.ct_dir)
+    rng = np.random.default_rng(0)
+    points = np.c_[rng.integers(0, 49, 500), rng.integers(0, 41, 500)] - 0.5
+    slices = rng.integers(0, 6, 500)
+    assert format_points(points, slices, ct, 2) == format_values(loops_to_lps(points, slices, ct), 2)
