@@ -7,7 +7,8 @@ import sys
 
 from ..ct.load import load_ct
 from ..findings import Finding, has_errors
-from ..mask_files import read_masks
+from ..mask_files import MaskInput, read_masks
+from ..naming.tables import load_tables
 from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.profiles import PROFILE_IDS
 from ..rtstruct.roi_types import default_roi_type
@@ -40,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
                             simplify_tolerance_mm=max(args.simplify_mm, 0.0), overwrite=args.overwrite)
     ct = load_ct(args.ct_dir, args.series)
     masks, findings = read_masks(args.seg, ct.geometry, args.labels)
-    structures = [Structure(m.name, m.mask, m.offset_kji, m.color or _default_color(i), default_roi_type(m.name))
-                  for i, m in enumerate(masks)]
+    structures = [_structure(m, i) for i, m in enumerate(masks)]
     result = write_rtstruct(args.out, ct, structures, options, terminal_progress(not args.json and not args.quiet))
     all_findings = findings + list(result.findings)
     if args.json:
@@ -49,6 +49,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(result.path, structures, all_findings)
     return EXIT_FINDINGS if has_errors(all_findings) else EXIT_OK
+
+
+def _structure(mask: MaskInput, index: int) -> Structure:
+    """Colour and RT ROI type from the naming tables when the name is known, else rule-based defaults."""
+    default = load_tables().default_for(mask.name)
+    color = mask.color or (default.color if default else _default_color(index))
+    roi_type = default.roi_type if default else default_roi_type(mask.name)
+    return Structure(mask.name, mask.mask, mask.offset_kji, color, roi_type)
 
 
 def _label(label: str) -> str:

@@ -141,3 +141,19 @@ def test_anonymised_ct_is_refused_with_exit_2(shared_data: Path, tmp_path: Path,
                  str(shared_data / TS / "example_seg_dicom.nii.gz"), "--out", str(tmp_path / "rs.dcm")])
     assert code == 2 and "no RTSTRUCT can reference it" in capsys.readouterr().err
     assert not (tmp_path / "rs.dcm").exists()
+
+
+def test_types_and_colours_come_from_the_naming_tables(small_phantom, tmp_path: Path) -> None:
+    from OARContourLib.naming.tables import load_tables
+
+    out = tmp_path / "rs.dcm"
+    assert main(["export", str(small_phantom.ct_dir), str(small_phantom.truth_dir), "--out", str(out)]) == 0
+    ds = pydicom.dcmread(out)
+    types = {o.ReferencedROINumber: o.RTROIInterpretedType for o in ds.RTROIObservationsSequence}
+    tables = load_tables()
+    for roi, contour in zip(ds.StructureSetROISequence, ds.ROIContourSequence):
+        default = tables.default_for(roi.ROIName)
+        assert default is not None, roi.ROIName
+        assert types[roi.ROINumber] == default.roi_type.value
+        assert tuple(contour.ROIDisplayColor) == default.color
+    assert types[next(r.ROINumber for r in ds.StructureSetROISequence if r.ROIName == "Body")] == "EXTERNAL"
