@@ -22,6 +22,7 @@ from typing import Any
 
 import SimpleITK as sitk
 
+from ..atomic import publish_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
@@ -112,7 +113,7 @@ def write_outputs(out: Path, contents: StructureSetContents, ct: CTVolume, fmt: 
             for roi, name in zip(contents.rois, files, strict=True):
                 sitk.WriteImage(mask_image(roi.mask, ct.geometry), str(staging / name), True)
         write_table(staging / TABLE, contents.rois, files)
-        _publish(staging, out, overwrite)
+        publish_folder(staging, out, overwrite)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -168,23 +169,6 @@ def write_seg_nrrd(path: Path, contents: StructureSetContents, ct: CTVolume) -> 
             "id": segment_id, "name": roi.name, "color": [c / 255.0 for c in color],
             "tags": {"DicomRtImport.RoiNumber": str(roi.number)}})
     slicerio.write_segmentation(str(path), segmentation)
-
-
-def _publish(staging: Path, target: Path, overwrite: bool) -> None:
-    """Move the finished folder into place; an old folder is removed only after the swap."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    if any(target.iterdir()) and not overwrite:  # checked before; re-checked in case it filled meanwhile
-        raise InputError(f"Output folder {target} is not empty.", hint="Pass --overwrite to replace it.")
-    retired = staging.with_name(staging.name.replace(".partial", ".old"))
-    target.rename(retired)
-    try:
-        staging.rename(target)
-    except OSError:
-        retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _document(contents: StructureSetContents, out: Path, fmt: str, files: Sequence[str]) -> dict[str, Any]:

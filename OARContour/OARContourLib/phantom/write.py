@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..atomic import publish_folder
 from ..errors import InputError
 from ..progress import ProgressCallback, report
 from .build import build_volume, make_request, scaled
@@ -85,7 +86,7 @@ def write_phantom(
         truth = write_truth(volume, staging / TRUTH_FOLDER, scaled(progress, 0.85, 0.99))
         result = _result(target, volume, uids, {name: target / TRUTH_FOLDER / p.name for name, p in truth.items()})
         (staging / MANIFEST).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        _publish(staging, target)
+        publish_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -108,21 +109,6 @@ def _check_target(target: Path, overwrite: bool) -> None:
     if target in protected or Path.cwd().is_relative_to(target):
         raise InputError(f"Refusing to replace {target}: it is a root, home or working folder.",
                          hint="Choose a dedicated output folder.")
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Move the finished phantom into place; an old folder is removed only after the swap."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    retired = staging.with_name(staging.name.replace(".partial", ".old"))
-    target.rename(retired)
-    try:
-        staging.rename(target)
-    except OSError:
-        retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _result(target: Path, volume: PhantomVolume, uids: SeriesUIDs, truth: dict[str, Path]) -> PhantomResult:
