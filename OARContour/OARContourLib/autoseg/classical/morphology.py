@@ -1,0 +1,110 @@
+"""Binary morphology on (k, j, i) masks with radii in millimetres and in-plane (2D) connectivity.
+
+Radii are converted to voxels per axis, so an anisotropic grid (0.98 mm pixels, 3 mm slices) gets
+an elliptical element of the intended physical size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+#: 4-connectivity inside each slice and none across slices: per-slice operations in one call.
+IN_PLANE = np.zeros((3, 3, 3), dtype=bool)
+IN_PLANE[1] = ndimage.generate_binary_structure(2, 1)
+#: 6-connectivity in 3D.
+FACES = ndimage.generate_binary_structure(3, 1)
+
+
+def disk(radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
+    """An in-plane elliptical element of ``radius_mm`` as a (1, rows, columns) bool array."""
+    rj, ri = (max(int(radius_mm // s), 0) for s in spacing_ji_mm)
+    j, i = np.ogrid[-rj:rj + 1, -ri:ri + 1]
+    inside = (j * spacing_ji_mm[0]) ** 2 + (i * spacing_ji_mm[1]) ** 2 <= radius_mm ** 2 + 1e-6
+    return inside[np.newaxis]
+
+
+#: 8-connected in-plane square; alternated with :data:`IN_PLANE` it approximates a disk (octagon).
+SQUARE = np.zeros((3, 3, 3), dtype=bool)
+SQUARE[1] = True
+
+
+def _steps(radius_mm: float, spacing_ji_mm: tuple[float, float]) -> int | None:
+    """Unit steps for an octagonal disk of ``radius_mm``, or None when pixels are not square."""
+    if abs(spacing_ji_mm[0] - spacing_ji_mm[1]) > 1e-3 * max(spacing_ji_mm):
+        return None
+    return int(round(radius_mm / spacing_ji_mm[0]))
+
+
+def erode_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
+    """Per-slice erosion by a disk of ``radius_mm`` (octagon of cheap 3×3 steps on square pixels)."""
+    steps = _steps(radius_mm, spacing_ji_mm)
+    if steps is None:
+        return ndimage.binary_erosion(mask, structure=disk(radius_mm, spacing_ji_mm))
+    for step in range(steps):
+        mask = ndimage.binary_erosion(mask, structure=SQUARE if step % 2 else IN_PLANE)
+    return mask
+
+
+def dilate_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
+    """Per-slice dilation by a disk of ``radius_mm``; the counterpart of :func:`erode_in_plane`."""
+    steps = _steps(radius_mm, spacing_ji_mm)
+    if steps is None:
+        return ndimage.binary_dilation(mask, structure=disk(radius_mm, spacing_ji_mm))
+    for step in range(steps):
+        mask = ndimage.binary_dilation(mask, structure=SQUARE if step % 2 else IN_PLANE)
+    return mask
+
+
+def open_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
+    """Per-slice opening with a disk: removes bridges and objects thinner than 2 × radius."""
+    return dilate_in_plane(erode_in_plane(mask, radius_mm, spacing_ji_mm), radius_mm, spacing_ji_mm)
+
+
+def close_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
+    """Per-slice closing with a disk; the border is padded so closing never eats the image edge."""
+    rj, ri = (int(radius_mm // s) + 1 for s in spacing_ji_mm)
+    padded = np.pad(mask, ((0, 0), (rj, rj), (ri, ri)))
+    closed = erode_in_plane(dilate_in_plane(padded, radius_mm, spacing_ji_mm), radius_mm, spacing_ji_mm)
+    return closed[:, rj:closed.shape[1] - rj, ri:closed.shape[2] - ri]
+
+
+def fill_holes_in_plane(mask: np.ndarray, max_hole_voxels: int | None = None) -> np.ndarray:
+    """Fill, slice by slice, background regions that do not touch the slice border.
+
+    With ``max_hole_voxels``, only holes up to that many pixels are filled.
+    """
+    background, count = ndimage.label(~mask, structure=IN_PLANE)
+    if count == 0:
+        return mask.copy()
+    keep_open = np.zeros(count + 1, dtype=bool)
+    for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
+        keep_open[edge.ravel()] = True
+    if max_hole_voxels is not None:
+        keep_open |= np.bincount(background.ravel(), minlength=count + 1) > max_hole_voxels
+    keep_open[0] = True
+    return mask | ~keep_open[background]
+
+
+def largest_component(mask: np.ndarray, structure: np.ndarray = FACES) -> np.ndarray:
+    """The largest connected component of ``mask`` (empty when ``mask`` is empty)."""
+    labels, count = ndimage.label(mask, structure=structure)
+    if count == 0:
+        return np.zeros_like(mask, dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return labels == int(np.argmax(sizes))
+
+
+def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.ndarray = FACES) -> np.ndarray:
+    """Drop connected components with fewer than ``min_voxels`` voxels."""
+    labels, count = ndimage.label(mask, structure=structure)
+    if count == 0:
+        return mask.copy()
+    keep = np.bincount(labels.ravel()) >= min_voxels
+    keep[0] = False
+    return keep[labels]
+
+
+def voxel_volume_mm3(spacing_mm: tuple[float, float, float]) -> float:
+    return float(np.prod(spacing_mm))

@@ -1,0 +1,50 @@
+"""Thresholds and sizes of the classical recipes, recorded in every result's provenance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ClassicalSettings:
+    """Tunable constants of :func:`segment_classical` (HU and millimetres)."""
+
+    #: Voxels at or below this HU are padding (-2000, -3024) and count as air.
+    padding_hu: float = -1500.0
+    body_threshold_hu: float = -400.0
+    #: In-plane opening that detaches the couch, mask and cables from the patient.
+    body_opening_mm: float = 3.0
+    #: Separate body parts (arms beside the trunk) are kept when this large, absolutely and
+    #: relative to the largest part; smaller ones are cables, markers or noise.
+    body_min_part_cc: float = 10.0
+    body_min_part_fraction: float = 0.01
+    lung_threshold_hu: float = -400.0
+    #: Lung components smaller than this fraction of the largest one are gas elsewhere (bowel, stomach).
+    lung_min_fraction: float = 0.2
+    lung_min_volume_cc: float = 20.0
+    #: Air seed on the top slices and the growing thresholds swept from strict to loose.
+    airway_seed_hu: float = -900.0
+    airway_sweep_hu: tuple[float, ...] = (-950.0, -925.0, -900.0, -875.0, -850.0)
+    #: A sweep step whose volume grows by more than this factor has leaked into the lungs.
+    airway_leak_factor: float = 3.0
+    airway_max_volume_cc: float = 250.0
+    airway_top_slices_mm: float = 30.0
+    #: Tracheal and bronchial wall added around the grown lumen.
+    airway_wall_mm: float = 2.0
+    #: Enclosed holes in a lung slice up to this area are vessels and are filled; larger ones
+    #: (the liver dome ringed by the lung base) are not lung.
+    lung_max_hole_mm2: float = 300.0
+    bone_threshold_hu: float = 200.0
+    bone_min_volume_cc: float = 0.5
+    #: Thin cortical rings of real vertebrae need a lower threshold and a closing to be closed.
+    canal_bone_threshold_hu: float = 150.0
+    canal_bone_closings_mm: tuple[float, ...] = (2.0, 6.0)
+    canal_area_mm2: tuple[float, float] = (80.0, 700.0)
+    #: CSF and cord are 0-40 HU; marrow of the vertebral body, also ringed by bone, is denser.
+    canal_max_mean_hu: float = 60.0
+    #: Slices without a closed ring, between canal slices at most this far apart, copy the lumen.
+    canal_max_gap_slices: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,146 @@
+"""SpinalCanal: the low-density lumen enclosed by the vertebral bone ring near the posterior midline.
+
+Per slice, bone is closed (bridging gaps in the ring) and its enclosed holes become candidates (vectorised over all
+slices with an in-plane structuring element). Candidates of plausible area and density are scored
+by their distance from the body's posterior midline, then linked across slices by staying near the
+median canal position.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import ndimage
+
+from ...ct.model import ImageGeometry
+from .morphology import IN_PLANE, close_in_plane, fill_holes_in_plane
+from .orientation import crop_geometry, in_plane_lps, spacing_kji_mm
+from .settings import ClassicalSettings
+
+logger = logging.getLogger(__name__)
+
+#: A candidate further than this from the median canal position belongs to another structure.
+MAX_OFFSET_MM = 20.0
+#: The canal is searched within this distance of the body centre, left to right.
+MIDLINE_HALF_WIDTH_MM = 60.0
+
+
+def canal_candidates(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, closing_mm: float,
+                     settings: ClassicalSettings) -> tuple[np.ndarray, int]:
+    """Label image (in-plane connectivity) of low-density holes enclosed by bone."""
+    spacing_ji = spacing_kji_mm(geometry)[1:]
+    bone = (hu > settings.canal_bone_threshold_hu) & body
+    ring = close_in_plane(bone, closing_mm, spacing_ji)
+    holes = fill_holes_in_plane(ring) & ~ring
+    labels, count = ndimage.label(holes, structure=IN_PLANE)
+    return labels, count
+
+
+def _features(hu: np.ndarray, labels: np.ndarray, count: int, geometry: ImageGeometry) -> dict[str, np.ndarray]:
+    index = np.arange(1, count + 1)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
+    mean_hu = ndimage.mean(hu, labels, index)
+    centres = np.array(ndimage.center_of_mass(labels > 0, labels, index)).reshape(-1, 3)
+    xy = in_plane_lps(geometry, centres[:, 1], centres[:, 2], centres[:, 0])
+    return {"area_mm2": areas * float(np.prod(spacing_kji_mm(geometry)[1:])), "mean_hu": mean_hu,
+            "k": np.rint(centres[:, 0]).astype(int), "x": xy[:, 0], "y": xy[:, 1]}
+
+
+def _body_midline(body: np.ndarray, geometry: ImageGeometry) -> np.ndarray:
+    """LPS (x, y) of the body centroid of each slice (NaN on slices without body)."""
+    k, j, i = (np.asarray(v, dtype=float) for v in np.nonzero(body))
+    counts = np.bincount(k.astype(int), minlength=body.shape[0]).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_j = np.bincount(k.astype(int), weights=j, minlength=body.shape[0]) / counts
+        mean_i = np.bincount(k.astype(int), weights=i, minlength=body.shape[0]) / counts
+    return in_plane_lps(geometry, mean_j, mean_i, np.arange(body.shape[0]))
+
+
+def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings) -> np.ndarray:
+    """Indices (0-based) of the chosen candidate per slice, linked around the median position."""
+    low, high = settings.canal_area_mm2
+    valid = (features["area_mm2"] >= low) & (features["area_mm2"] <= high) & (features["mean_hu"] <= settings.canal_max_mean_hu)
+    # Posterior is +y in LPS: the canal lies behind the body centre and close to the midline.
+    dx = features["x"] - midline[features["k"], 0]
+    dy = features["y"] - midline[features["k"], 1]
+    valid &= (dy > 0) & (np.abs(dx) < 40.0)
+    first = _best_per_slice(valid, np.abs(dx), features["k"])
+    if first.size == 0:
+        return first
+    centre_x, centre_dy = np.median(dx[first]), np.median(dy[first])
+    offset = np.hypot(dx - centre_x, dy - centre_dy)
+    return _best_per_slice(valid & (offset < MAX_OFFSET_MM), offset, features["k"])
+
+
+def _best_per_slice(valid: np.ndarray, cost: np.ndarray, k: np.ndarray) -> np.ndarray:
+    candidates = np.flatnonzero(valid)
+    if candidates.size == 0:
+        return candidates
+    order = candidates[np.lexsort((cost[candidates], k[candidates]))]
+    _, first = np.unique(k[order], return_index=True)
+    return order[first]
+
+
+def segment_spinal_canal(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry,
+                         settings: ClassicalSettings) -> np.ndarray:
+    """The SpinalCanal mask (bool, k j i); empty when no bone ring encloses a lumen.
+
+    The ring is first closed with the smallest radius (most faithful lumen); slices still without a
+    canal are retried with larger radii, which bridge the gaps of thin real vertebral rings.
+    """
+    canal = np.zeros_like(body)
+    if not body.any():
+        return canal
+    midline = _body_midline(body, geometry)
+    box = midline_box(body, geometry)
+    box_geometry = crop_geometry(geometry, box)
+    found_in_box = canal[box]
+    for closing_mm in settings.canal_bone_closings_mm:
+        missing = ~found_in_box.any(axis=(1, 2))
+        if not missing.any():
+            break
+        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings)
+        found_in_box[missing] = found[missing]
+    bridge_gaps(canal, hu, settings)
+    logger.info("SpinalCanal found on %d of %d slices.", int(canal.any(axis=(1, 2)).sum()), body.shape[0])
+    return canal
+
+
+def _canal_with_closing(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, midline: np.ndarray,
+                        closing_mm: float, settings: ClassicalSettings) -> np.ndarray:
+    labels, count = canal_candidates(hu, body, geometry, closing_mm, settings)
+    if count == 0:
+        return np.zeros_like(body)
+    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings)
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[chosen + 1] = True
+    return keep[labels]
+
+
+def midline_box(body: np.ndarray, geometry: ImageGeometry) -> tuple[slice, slice, slice]:
+    """All slices, cropped to ``MIDLINE_HALF_WIDTH_MM`` either side of the body centre left-right."""
+    centre = np.array(ndimage.center_of_mass(body.any(axis=0)))
+    # The in-plane image axis closest to patient left-right (column i for axial scans, any position).
+    x_weight = np.abs(geometry.direction_matrix[0, :2])
+    axis = 2 if x_weight[0] >= x_weight[1] else 1
+    half = int(np.ceil(MIDLINE_HALF_WIDTH_MM / spacing_kji_mm(geometry)[axis]))
+    middle = int(round(centre[axis - 1]))
+    box = [slice(None), slice(None), slice(None)]
+    box[axis] = slice(max(middle - half, 0), min(middle + half + 1, body.shape[axis]))
+    return (box[0], box[1], box[2])
+
+
+def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings) -> None:
+    """Link across slices: fill short interior gaps with the nearest canal slice's non-bone voxels.
+
+    Intervertebral levels and partial volume leave some rings open; the lumen barely moves over a
+    few millimetres, so the neighbouring lumen minus this slice's bone is a fair estimate.
+    """
+    found = np.flatnonzero(canal.any(axis=(1, 2)))
+    for below, above in zip(found[:-1], found[1:]):
+        if not 1 < above - below <= settings.canal_max_gap_slices + 1:
+            continue
+        for k in range(below + 1, above):
+            nearest = below if k - below <= above - k else above
+            canal[k] = canal[nearest] & (hu[k] <= settings.canal_bone_threshold_hu)
