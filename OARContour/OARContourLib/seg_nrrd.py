@@ -1,8 +1,12 @@
-"""Read a Slicer ``.seg.nrrd`` segmentation (with slicerio) onto the CT grid."""
+"""Slicer ``.seg.nrrd`` segmentations (with slicerio): read onto the CT grid or natively, and write."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
@@ -22,11 +26,7 @@ def read_seg_nrrd(path: Path, geometry: ImageGeometry) -> tuple[list[MaskInput],
     InputError
         slicerio is not installed, or the file is not a readable segmentation.
     """
-    try:
-        import slicerio
-    except ImportError as exc:
-        raise InputError("Reading .seg.nrrd needs the slicerio package.",
-                         hint="pip install slicerio (or export the segments as NIfTI masks).") from exc
+    slicerio = _slicerio("Reading .seg.nrrd")
     try:
         segmentation = slicerio.read_segmentation(str(path))
     except Exception as exc:  # slicerio raises plain exceptions for malformed headers
@@ -45,7 +45,7 @@ def read_seg_nrrd(path: Path, geometry: ImageGeometry) -> tuple[list[MaskInput],
 
 def _segment_image(segmentation: dict, segment: dict) -> sitk.Image:
     """One segment as a SimpleITK image with the file's LPS geometry (slicerio arrays are i, j, k)."""
-    import slicerio
+    slicerio = _slicerio("Reading .seg.nrrd")
 
     mask = np.asarray(slicerio.segment_mask(segmentation, segment), dtype=np.uint8)
     image = sitk.GetImageFromArray(np.ascontiguousarray(mask.transpose(2, 1, 0)))
@@ -55,3 +55,67 @@ def _segment_image(segmentation: dict, segment: dict) -> sitk.Image:
     image.SetDirection((ijk_to_lps[:3, :3] / spacing).ravel().tolist())
     image.SetOrigin(ijk_to_lps[:3, 3].tolist())
     return image
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment to write: a full-grid (k, j, i) mask, its name, colour (0–255) and tags."""
+
+    name: str
+    mask: np.ndarray
+    color: tuple[int, int, int]
+    tags: dict[str, str] = field(default_factory=dict)
+    segment_id: str = ""
+
+
+def write_seg_nrrd(path: Path, segments: list[Segment], ijk_to_lps: np.ndarray) -> None:
+    """A Slicer segmentation file (overlapping segments go to separate layers), written atomically.
+
+    Raises
+    ------
+    InputError
+        slicerio (and its pynrrd dependency) is not installed.
+    """
+    slicerio = _slicerio("Writing .seg.nrrd")
+    shape_ijk = tuple(reversed(segments[0].mask.shape)) if segments else (1, 1, 1)
+    segmentation = slicerio.create_segmentation(shape_ijk, np.asarray(ijk_to_lps))
+    segmentation["containedRepresentationNames"] = ["Binary labelmap"]
+    for index, segment in enumerate(segments, start=1):
+        # slicerio arrays are indexed (i, j, k); ours are (k, j, i).
+        slicerio.add_segment(segmentation, segment.mask.transpose(2, 1, 0), {
+            "id": segment.segment_id or f"Segment_{index}", "name": segment.name,
+            "color": [c / 255.0 for c in segment.color], "tags": dict(segment.tags)})
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".seg.nrrd", dir=path.parent)
+    os.close(handle)
+    try:
+        slicerio.write_segmentation(temporary, segmentation)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_seg_nrrd_native(path: Path) -> tuple[list[Segment], np.ndarray]:
+    """Every segment on the file's own grid (no CT needed) and the file's IJK→LPS matrix."""
+    slicerio = _slicerio("Reading .seg.nrrd")
+    try:
+        segmentation = slicerio.read_segmentation(str(path))
+    except Exception as exc:  # slicerio raises plain exceptions for malformed headers
+        raise InputError(f"Cannot read {path.name} as a Slicer segmentation: {exc}",
+                         hint="Save it again from Slicer's Segmentations module.") from exc
+    segments = []
+    for raw in segmentation["segments"]:
+        mask = np.asarray(slicerio.segment_mask(segmentation, raw), dtype=bool).transpose(2, 1, 0)
+        color = tuple(int(round(255 * c)) for c in raw.get("color", (1.0, 0.0, 0.0))[:3])
+        tags = {str(k): str(v) for k, v in (raw.get("tags") or {}).items()}
+        segments.append(Segment(raw["name"], np.ascontiguousarray(mask), color, tags))  # type: ignore[arg-type]
+    return segments, np.asarray(segmentation["ijkToLPS"], dtype=float)
+
+
+def _slicerio(action: str) -> Any:
+    try:
+        import slicerio
+    except ImportError as exc:
+        raise InputError(f"{action} needs the slicerio package.",
+                         hint="pip install 'oarcontour[seg]' (slicerio), or use NIfTI masks.") from exc
+    return slicerio

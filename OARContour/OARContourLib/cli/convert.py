@@ -22,12 +22,14 @@ from typing import Any
 
 import SimpleITK as sitk
 
+from .. import seg_nrrd
 from ..atomic import publish_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..mask_files import mask_image
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
+from ..seg_nrrd import Segment
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 
@@ -147,28 +149,11 @@ def write_table(path: Path, rois: Sequence[RoiMasks], files: Sequence[str]) -> N
 
 
 def write_seg_nrrd(path: Path, contents: StructureSetContents, ct: CTVolume) -> None:
-    """One Slicer segmentation: a segment per ROI with its name, colour and ROI number tag.
-
-    Raises
-    ------
-    InputError
-        slicerio (and its pynrrd dependency) is not installed.
-    """
-    try:
-        import slicerio  # type: ignore[import-untyped]
-    except ImportError as exc:
-        raise InputError("Writing .seg.nrrd needs the slicerio package.",
-                         hint="pip install slicerio, or use --format nii.gz.") from exc
-    shape_ijk = tuple(reversed(ct.geometry.shape))
-    segmentation = slicerio.create_segmentation(shape_ijk, ct.geometry.ijk_to_lps())
-    segmentation["containedRepresentationNames"] = ["Binary labelmap"]
-    for roi, segment_id in zip(contents.rois, file_stems([r.name for r in contents.rois]), strict=True):
-        color = roi.color or _DEFAULT_COLOR
-        # slicerio arrays are indexed (i, j, k); ours are (k, j, i).
-        slicerio.add_segment(segmentation, roi.mask.transpose(2, 1, 0), {
-            "id": segment_id, "name": roi.name, "color": [c / 255.0 for c in color],
-            "tags": {"DicomRtImport.RoiNumber": str(roi.number)}})
-    slicerio.write_segmentation(str(path), segmentation)
+    """One Slicer segmentation: a segment per ROI with its name, colour and ROI number tag."""
+    segments = [Segment(roi.name, roi.mask, roi.color or _DEFAULT_COLOR, {"DicomRtImport.RoiNumber": str(roi.number)},
+                        segment_id) for roi, segment_id in zip(contents.rois, file_stems([r.name for r in contents.rois]),
+                                                               strict=True)]
+    seg_nrrd.write_seg_nrrd(path, segments, ct.geometry.ijk_to_lps())
 
 
 def _document(contents: StructureSetContents, out: Path, fmt: str, files: Sequence[str]) -> dict[str, Any]:

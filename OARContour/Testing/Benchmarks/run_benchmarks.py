@@ -12,6 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_autoseg  # noqa: E402
 import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_rtstruct  # noqa: E402
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     naming = bench_naming.run(CACHE)
     bench_naming.print_table(naming)
     (CACHE / "naming_results.json").write_text(json.dumps(naming, indent=2, default=str) + "\n")
+    autoseg = bench_autoseg.run(CACHE)
+    bench_autoseg.print_table(autoseg)
+    (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")
     return 0
 
 
