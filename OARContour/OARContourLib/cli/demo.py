@@ -1,9 +1,9 @@
 """``oarcontour demo --out DIR``: the main job on the embedded phantom, headless.
 
-At this stage: write the phantom → inspect it → load it through the Slicer Logic on slicer-core →
-export its true masks as an RTSTRUCT referencing the phantom CT → verify it (41 rules and a
-round trip against the masks) → save a summary. Each later
-capability (auto-contouring, naming, checks, report) adds its step here.
+Write the phantom → inspect it → load it through the Slicer Logic on slicer-core → auto-contour it
+with the classical engine (Thorax template) → add a PRV → export an RTSTRUCT referencing the
+phantom CT → verify it (41 rules and a round trip) → save a summary. The Slicer-panel steps
+(naming review, checks, report) join when they land.
 """
 
 from __future__ import annotations
@@ -14,16 +14,9 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..ct.inspection import inspect_folder
-from ..ct.load import load_ct
 from ..errors import InputError
-from ..mask_files import read_masks
-from ..rtstruct.model import ExportOptions, Structure
-from ..rtstruct.roi_types import default_roi_type
-from ..rtstruct.verify import VerificationReport, verify_rtstruct
-from ..rtstruct.write import write_rtstruct
+from . import demo_steps
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 
@@ -44,35 +37,45 @@ def run(args: argparse.Namespace) -> int:
     out = _prepare(Path(args.out), args.overwrite)
     steps: list[tuple[str, float, str]] = []
     progress = terminal_progress(not args.json and not args.quiet)
-
-    started = time.perf_counter()
+    clock = _Clock(steps)
     phantom = write_phantom(out / "phantom", progress=progress)
-    steps.append(("phantom", time.perf_counter() - started, str(phantom.ct_dir)))
-
-    started = time.perf_counter()
+    clock.step("phantom", phantom.ct_dir)
     inspection = inspect_folder(phantom.ct_dir)
     (out / "inspect.json").write_text(json.dumps(inspection.to_dict(), indent=2))
-    steps.append(("inspect", time.perf_counter() - started, str(out / "inspect.json")))
-
-    started = time.perf_counter()
-    volume_path, dimensions = _load_with_logic(phantom.ct_dir, out)
-    steps.append(("load (Logic, slicer-core)", time.perf_counter() - started, str(volume_path)))
-
-    started = time.perf_counter()
-    rtstruct_path, verification = _export_and_verify(phantom.ct_dir, phantom.truth_dir, out)
-    steps.append((f"export + verify RTSTRUCT ({verification.rois_checked} ROIs, "
-                  f"{len(verification.findings)} findings, min Dice {min(verification.dice.values()):.3f})",
-                  time.perf_counter() - started, str(rtstruct_path)))
-
+    clock.step("inspect", out / "inspect.json")
+    volume_path, dimensions = demo_steps.load_with_logic(phantom.ct_dir, out)
+    clock.step("load (Logic, slicer-core)", volume_path)
+    ct = demo_steps.load_ct(phantom.ct_dir)
+    result, accuracy = demo_steps.autocontour(ct, phantom.truth_dir, out)
+    clock.step(f"auto-contour, classical ({len(result.structures)} structures)", out / "autoseg.json")
+    structures = [*result.structures, *demo_steps.derived_structures(ct, result)]
+    clock.step("derive PRV", out / "autoseg.json")
+    rtstruct_path, verification = demo_steps.export_and_verify(ct, structures, out)
+    clock.step(f"export + verify RTSTRUCT ({len(verification.findings)} findings)", rtstruct_path)
     summary = {"schema": "oarcontour.demo/1", "output": str(out), "ct_dimensions_ijk": dimensions,
-               "problems": [p.to_dict() for p in inspection.problems],
+               "problems": [p.to_dict() for p in inspection.problems], "dice_vs_truth": accuracy,
+               "structures": [s.name for s in structures], "not_tg263": demo_steps.check_names(structures),
+               "round_trip_dice": dict(verification.dice),
                "steps": [{"step": s, "seconds": round(t, 2), "output": o} for s, t, o in steps]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.json:
         print_json(summary)
     else:
-        _print_summary(steps, inspection, out)
-    return EXIT_FINDINGS if inspection.has_errors else EXIT_OK
+        _print_summary(steps, summary, out)
+    return EXIT_FINDINGS if inspection.has_errors or verification.has_errors else EXIT_OK
+
+
+class _Clock:
+    """Times consecutive steps."""
+
+    def __init__(self, steps: list[tuple[str, float, str]]) -> None:
+        self.steps = steps
+        self.last = time.perf_counter()
+
+    def step(self, name: str, output: Path) -> None:
+        now = time.perf_counter()
+        self.steps.append((name, now - self.last, str(output)))
+        self.last = now
 
 
 def _prepare(out: Path, overwrite: bool) -> Path:
@@ -84,47 +87,13 @@ def _prepare(out: Path, overwrite: bool) -> Path:
     return out
 
 
-def _load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
-    """Load the CT through ``OARContourLogic.loadCT`` on a headless scene and save it as NRRD."""
-    from .. import headless  # imports slicer: only here, so the other commands run without it
-
-    headless.setup()
-    from ..logic import OARContourLogic
-
-    node = OARContourLogic().loadCT(ct_dir)
-    target = out / "scene" / "CT.nrrd"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    storage = node.CreateDefaultStorageNode()
-    storage.SetFileName(str(target))
-    if not storage.WriteData(node):
-        raise InputError(f"Could not write {target}.", hint="Check the output folder is writable.")
-    return target, list(node.GetImageData().GetDimensions())
-
-
-def _export_and_verify(ct_dir: Path, truth_dir: Path, out: Path) -> tuple[Path, VerificationReport]:
-    """The phantom's true masks as an RTSTRUCT referencing the phantom CT, then verified against them."""
-    ct = load_ct(ct_dir)
-    masks, _ = read_masks(truth_dir, ct.geometry)
-    structures = [Structure(m.name, m.mask, m.offset_kji, roi_type=default_roi_type(m.name)) for m in masks]
-    target = out / "RS_phantom.dcm"
-    write_rtstruct(target, ct, structures, ExportOptions(structure_set_label="OARContourDemo"))
-    full = {m.name: _full_mask(m.mask, m.offset_kji, ct.hu.shape) for m in masks if m.mask.size}
-    verification = verify_rtstruct(target, ct, source_masks=full)
-    (out / "RS_phantom.verify.json").write_text(json.dumps(verification.to_dict(), indent=2))
-    return target, verification
-
-
-def _full_mask(block: np.ndarray, offset: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
-    full = np.zeros(shape, dtype=bool)
-    k, j, i = offset
-    full[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
-    return full
-
-
-def _print_summary(steps: list[tuple[str, float, str]], inspection, out: Path) -> None:  # type: ignore[no-untyped-def]
-    print("OARContour demo — phantom → inspect → load → export → verify")
+def _print_summary(steps: list[tuple[str, float, str]], summary: dict, out: Path) -> None:
+    print("OARContour demo — phantom → inspect → load → auto-contour → derive → export → verify")
     for step, seconds, output in steps:
-        print(f"  {step:<28} {seconds:6.2f} s   {output}")
-    verdict = "no problems" if not inspection.problems else f"{len(inspection.problems)} problem(s), see inspect.json"
-    print(f"  CT check: {verdict}")
+        print(f"  {step:<48} {seconds:6.2f} s   {output}")
+    print("  Dice of the automatic contours against the phantom's truth:")
+    for name, dice in sorted(summary["dice_vs_truth"].items()):
+        print(f"    {name:<14} {dice:.3f}")
+    print(f"  RTSTRUCT round trip: min Dice {min(summary['round_trip_dice'].values()):.3f} over "
+          f"{len(summary['round_trip_dice'])} structures")
     print(f"Outputs are in {out.resolve()}")

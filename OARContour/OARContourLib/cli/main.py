@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, OARContourError
-from . import convert, demo, derive, export, inspect_ct, names, phantom, verify
+from . import autoseg, convert, demo, derive, export, inspect_ct, names, phantom, verify
 from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo)
+SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg)
 
 
 def build_parser() -> argparse.ArgumentParser:

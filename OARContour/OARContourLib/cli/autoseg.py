@@ -1,0 +1,167 @@
+"""``oarcontour autoseg CT_DIR --out SEG.seg.nrrd``: automatic OAR contours as a Slicer segmentation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, check_totalsegmentator, run_autoseg
+from ..autoseg.result import AutosegResult, full_mask
+from ..ct.load import load_ct
+from ..ct.model import CTVolume, ImageGeometry
+from ..errors import InputError
+from ..progress import ProgressCallback
+from ..rtstruct.model import Structure
+from .exit_codes import EXIT_FINDINGS, EXIT_OK
+from .output import print_json, terminal_progress
+
+SCHEMA = "oarcontour.autoseg/1"
+SEG_SUFFIX = ".seg.nrrd"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "autoseg", help="automatic OAR contours (classical engine or TotalSegmentator output) as .seg.nrrd",
+        description="Segment the CT with the classical engine (no weights), or import an existing TotalSegmentator "
+                    "output (--import-ts), and write a Slicer .seg.nrrd on the CT grid with TG-263 names.")
+    parser.add_argument("ct_dir", metavar="CT_DIR", help="folder of the CT's DICOM files")
+    parser.add_argument("-o", "--out", required=True, help="segmentation file to write (.seg.nrrd)")
+    parser.add_argument("--engine", choices=ENGINES, help="segmentation engine (default: classical, or "
+                                                          "totalsegmentator with --import-ts)")
+    selection = parser.add_mutually_exclusive_group()
+    selection.add_argument("--template", metavar="NAME", help="site template, e.g. Thorax")
+    selection.add_argument("--structures", metavar="A,B", help="comma-separated TG-263 names")
+    parser.add_argument("--import-ts", metavar="PATH", help="existing TotalSegmentator output (multilabel NIfTI "
+                                                             "or folder of <class>.nii.gz) to import")
+    parser.add_argument("--task", default="total", help="TotalSegmentator task of --import-ts (default: total)")
+    parser.add_argument("--labels", metavar="TABLE", help="label,name CSV for a multilabel file without names")
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="TotalSegmentator device")
+    parser.add_argument("--fast", action="store_true", help="TotalSegmentator 3 mm model")
+    parser.add_argument("--series", metavar="UID", help="CT Series Instance UID when CT_DIR holds several")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = _check_output(args.out, args.overwrite)
+    engine = _engine(args)
+    structures = _structure_list(args.structures)
+    if engine == TOTALSEGMENTATOR and not args.import_ts:
+        check_totalsegmentator()  # before the (slow) CT load
+    progress = terminal_progress(not args.json and not args.quiet)
+    ct = load_ct(args.ct_dir, args.series)
+    result = _segment(args, ct, engine, structures, _scaled(progress, 0.0, 0.85))
+    if not result.structures:
+        print(f"oarcontour: nothing to write: no structure was produced ({len(result.skipped)} skipped).",
+              file=sys.stderr)
+        _report(args, out, result, written=False)
+        return EXIT_FINDINGS
+    write_seg_nrrd(out, ct.geometry, result, _scaled(progress, 0.85, 1.0))
+    _report(args, out, result, written=True)
+    return EXIT_OK
+
+
+def _segment(args: argparse.Namespace, ct: CTVolume, engine: str, structures: list[str] | None,
+             progress: ProgressCallback | None) -> AutosegResult:
+    if args.import_ts:
+        from ..autoseg.totalsegmentator_outputs import import_totalsegmentator_output
+
+        return import_totalsegmentator_output(args.import_ts, ct, task=args.task, label_map=args.labels,
+                                              template=args.template, structures=structures, progress=progress)
+    return run_autoseg(ct, engine=engine, template=args.template, structures=structures, progress=progress)
+
+
+def _check_output(path: str, overwrite: bool) -> Path:
+    out = Path(path).expanduser()
+    if not out.name.lower().endswith(SEG_SUFFIX):
+        raise InputError(f"Output {out.name} must end in {SEG_SUFFIX}.", hint=f"e.g. --out structures{SEG_SUFFIX}")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} already exists.", hint="Pass --overwrite to replace it, or choose another --out.")
+    if not out.parent.is_dir():
+        raise InputError(f"Output folder {out.parent} does not exist.", hint="Create it first.")
+    return out
+
+
+def _engine(args: argparse.Namespace) -> str:
+    if args.import_ts and args.engine == CLASSICAL:
+        raise InputError("--import-ts imports a TotalSegmentator output; it cannot be combined with --engine classical.",
+                         hint="Drop --engine or use --engine totalsegmentator.")
+    return TOTALSEGMENTATOR if args.import_ts else (args.engine or CLASSICAL)
+
+
+def _structure_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError("--structures is empty.", hint="Pass comma-separated TG-263 names, e.g. Body,Lung_L.")
+    return names
+
+
+def _scaled(progress: ProgressCallback | None, start: float, stop: float) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    return lambda fraction, message: progress(start + (stop - start) * fraction, message)
+
+
+def ijk_to_lps(geometry: ImageGeometry) -> np.ndarray:
+    """4×4 voxel (i, j, k) → LPS matrix of the CT grid."""
+    matrix = np.eye(4)
+    matrix[:3, :3] = geometry.direction_matrix * np.asarray(geometry.spacing_mm, dtype=float)
+    matrix[:3, 3] = geometry.origin_lps
+    return matrix
+
+
+def write_seg_nrrd(out: Path, geometry: ImageGeometry, result: AutosegResult,
+                   progress: ProgressCallback | None = None) -> None:
+    """Write the structures as a Slicer segmentation on the CT grid, atomically (temp file, then rename).
+
+    Each segment carries its TG-263 name, table colour and tags with the RT ROI type, generation
+    algorithm and description; the file header carries the run's provenance as JSON.
+    """
+    try:
+        import slicerio
+    except ImportError as exc:
+        raise InputError("Writing .seg.nrrd needs the slicerio package.", hint="pip install 'oarcontour[seg]'") from exc
+    segmentation = slicerio.create_segmentation(tuple(reversed(geometry.shape)), ijk_to_lps(geometry))
+    for index, structure in enumerate(result.structures):
+        if progress is not None:
+            progress(index / max(len(result.structures), 1), f"Adding {structure.name}")
+        mask = full_mask(structure, geometry.shape).transpose(2, 1, 0)
+        slicerio.add_segment(segmentation, mask, _segment_fields(structure))
+    segmentation["OARContour_Provenance"] = json.dumps(result.provenance, sort_keys=True, default=str)
+    temporary = out.with_name(f".{out.name[:-len(SEG_SUFFIX)]}.partial-{os.getpid()}{SEG_SUFFIX}")
+    try:
+        slicerio.write_segmentation(str(temporary), segmentation)
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
+    if progress is not None:
+        progress(1.0, "Segmentation written")
+
+
+def _segment_fields(structure: Structure) -> dict[str, Any]:
+    return {"id": structure.name, "name": structure.name,
+            "color": [round(c / 255.0, 4) for c in structure.color],
+            "tags": {"DICOM.RTROIInterpretedType": structure.roi_type.value,
+                     "DICOM.ROIGenerationAlgorithm": structure.algorithm.value,
+                     "DICOM.ROIGenerationDescription": structure.description.replace("|", "/")}}
+
+
+def _report(args: argparse.Namespace, out: Path, result: AutosegResult, written: bool) -> None:
+    if args.json:
+        print_json({"schema": SCHEMA, "path": str(out) if written else None, **result.to_dict()})
+        return
+    if written:
+        print(f"Wrote {out}: {len(result.structures)} structures ({', '.join(s.name for s in result.structures)}).")
+    for name, reason in result.skipped.items():
+        print(f"SKIPPED {name}: {reason}")
+    for finding in result.findings:
+        print(f"{finding.severity.value.upper():<7} {finding.code}: {finding.message}")

@@ -1,0 +1,135 @@
+"""The engine interface: run_autoseg, template selection, TotalSegmentator preflight, AutosegResult."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from OARContourLib.autoseg import engine as engine_module
+from OARContourLib.autoseg.classical import SUPPORTED_STRUCTURES
+from OARContourLib.autoseg.engine import check_totalsegmentator, run_autoseg, select_structures
+from OARContourLib.autoseg.result import DESCRIPTION_MAX_CHARS, description_for, full_mask
+from OARContourLib.errors import CancelledError, InputError
+from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType
+
+
+@pytest.fixture(scope="module")
+def phantom_ct(small_phantom):
+    from OARContourLib.ct.load import load_ct
+
+    return load_ct(small_phantom.ct_dir)
+
+
+@pytest.fixture(scope="module")
+def classical(phantom_ct):
+    return run_autoseg(phantom_ct)
+
+
+def test_classical_produces_tg263_structures(classical, phantom_ct, small_phantom) -> None:
+    names = [s.name for s in classical.structures]
+    assert set(names) <= set(SUPPORTED_STRUCTURES) and {"Body", "Lung_L", "Lung_R"} <= set(names)
+    body = classical.structure("Body")
+    assert body.roi_type is RoiType.EXTERNAL and classical.structure("Lung_L").roi_type is RoiType.ORGAN
+    assert all(s.algorithm is GenerationAlgorithm.AUTOMATIC for s in classical.structures)
+    assert all(s.description == "OARContour classical 1.0" for s in classical.structures)
+    truth = sitk.GetArrayFromImage(sitk.ReadImage(str(small_phantom.truth_dir / "Body.nii.gz"))) != 0
+    mask = full_mask(body, phantom_ct.geometry.shape)
+    assert 2 * np.count_nonzero(mask & truth) / (mask.sum() + truth.sum()) > 0.9
+
+
+def test_masks_are_cropped_blocks(classical, phantom_ct) -> None:
+    lung = classical.structure("Lung_L")
+    assert lung.mask.shape != tuple(phantom_ct.geometry.shape)
+    assert lung.mask.any(axis=(1, 2))[[0, -1]].all()  # the block is tight along k
+
+
+def test_provenance_and_to_dict(classical) -> None:
+    assert classical.provenance["engine"] == "classical" and classical.provenance["version"] == "1.0"
+    assert "settings" in classical.provenance and classical.provenance["seconds"] >= 0
+    document = json.loads(json.dumps(classical.to_dict()))
+    assert {p["name"] for p in document["produced"]} == set(classical.produced)
+    assert all(p["voxels"] > 0 for p in document["produced"])
+
+
+def test_thorax_template(phantom_ct) -> None:
+    result = run_autoseg(phantom_ct, template="Thorax")
+    assert {"Body", "Lung_L", "Lung_R", "Lungs"} <= set(result.produced)
+    assert result.skipped["Heart"] == "needs TotalSegmentator"
+    assert result.skipped["BrachialPlex_L"] == "manual"
+    assert result.provenance["template"] == "Thorax"
+
+
+def test_structure_list(phantom_ct) -> None:
+    result = run_autoseg(phantom_ct, structures=["Lung_R", "Body"])
+    assert set(result.produced) == {"Lung_R", "Body"}
+
+
+def test_template_selection_for_an_import() -> None:
+    wanted, skipped = select_structures("totalsegmentator", ("Heart", "Lung_L"), "Thorax", None)
+    assert wanted == ["Lung_L", "Heart"]
+    assert skipped["Body"] == "needs the classical engine" and skipped["Chestwall"] == "manual"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(template="Nowhere"), "Unknown site template 'Nowhere'.*Thorax"),
+    (dict(structures=["Heart"]), "cannot produce: Heart.*Choose from: Body"),
+    (dict(template="Thorax", structures=["Body"]), "either a template or a structure list"),
+    (dict(engine="magic"), "Unknown auto-segmentation engine 'magic'.*classical, totalsegmentator"),
+])
+def test_bad_requests(phantom_ct, kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        run_autoseg(phantom_ct, **kwargs)
+
+
+def test_cancel(phantom_ct) -> None:
+    with pytest.raises(CancelledError):
+        run_autoseg(phantom_ct, progress=lambda fraction, message: True)
+
+
+def test_progress_reaches_the_end(phantom_ct) -> None:
+    seen: list[float] = []
+    run_autoseg(phantom_ct, structures=["Body"], progress=lambda fraction, message: seen.append(fraction) or False)
+    assert seen and seen[-1] == 1.0
+
+
+def test_totalsegmentator_not_installed(monkeypatch, phantom_ct) -> None:
+    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(InputError, match=r"not installed.*pip install 'oarcontour\[totalsegmentator\]'"):
+        run_autoseg(phantom_ct, engine="totalsegmentator")
+
+
+def test_totalsegmentator_weights_missing(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: SimpleNamespace())
+    monkeypatch.setenv("TOTALSEG_WEIGHTS_PATH", str(tmp_path / "weights"))
+    with pytest.raises(InputError, match=r"No TotalSegmentator weights in .*weights.*TOTALSEG_WEIGHTS_PATH"):
+        check_totalsegmentator()
+    monkeypatch.delenv("TOTALSEG_WEIGHTS_PATH")
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / "home"))
+    with pytest.raises(InputError, match=r"home/nnunet/results"):
+        check_totalsegmentator()
+
+
+def test_totalsegmentator_ready_points_to_import(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: SimpleNamespace())
+    (tmp_path / "Dataset291").mkdir()
+    monkeypatch.setenv("TOTALSEG_WEIGHTS_PATH", str(tmp_path))
+    with pytest.raises(InputError, match="--import-ts"):
+        check_totalsegmentator()
+
+
+def test_description_fits_lo() -> None:
+    assert len(description_for("x" * 80, "1.0", "total")) == DESCRIPTION_MAX_CHARS
+
+
+def test_core_modules_import_without_slicer_or_torch() -> None:
+    code = ("import sys; import OARContourLib.autoseg.engine, OARContourLib.autoseg.totalsegmentator_outputs; "
+            "bad = [m for m in ('slicer', 'qt', 'torch', 'totalsegmentator') if m in sys.modules]; "
+            "sys.exit(1 if bad else 0)")
+    root = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
