@@ -14,5 +14,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise InputError("OARContourLogic needs MRML from slicer-core or the Slicer application.", hint=INSTALL_HINT) from exc
 
 from .oarcontour_logic import LogCallback, OARContourLogic
+from .workflow import ExportResult, Rename
 
-__all__ = ["LogCallback", "OARContourLogic"]
+__all__ = ["ExportResult", "LogCallback", "OARContourLogic", "Rename"]

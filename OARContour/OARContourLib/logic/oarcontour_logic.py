@@ -7,21 +7,34 @@ user's answer arrives as an argument.
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import slicer
 
+from ..autoseg import run_autoseg
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
 from ..ct.problems import Severity
+from ..derive import apply_recipes
+from ..derive.recipes import Recipe
 from ..errors import InputError
+from ..naming.overrides import Overrides
+from ..naming.resolve import AUTO_APPLY_CONFIDENCE
 from ..phantom import write_phantom
 from ..progress import ProgressCallback
-from . import subject_hierarchy, volume_nodes
+from ..rtstruct.model import ExportOptions
+from ..rtstruct.verify import verify_rtstruct
+from ..rtstruct.write import write_rtstruct
+from . import segmentation_nodes, subject_hierarchy, volume_nodes, workflow
+from .workflow import ExportResult, Rename
+
+#: Node attribute holding the JSON provenance of an auto-segmentation (engine, versions, settings).
+PROVENANCE_ATTRIBUTE = "OARContour.Provenance"
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +199,150 @@ class OARContourLogic:
             keywords=volume_nodes.reference_keywords(volumeNode),
             frame_of_reference_uid=volumeNode.GetAttribute(volume_nodes.FRAME_OF_REFERENCE_UID_ATTRIBUTE) or "",
         )
+
+    def autoSegment(
+        self,
+        ctNode: Any,
+        engine: str = "classical",
+        template: str | None = None,
+        structures: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Auto-segment a loaded CT into a new segmentation node beside it (same study).
+
+        The CT is re-read from its DICOM files (see :func:`.workflow.ct_volume_of`), so the
+        segmentation matches what an RTSTRUCT export will reference.
+
+        Parameters
+        ----------
+        ctNode
+            A volume returned by :meth:`loadCT`.
+        engine, template, structures, progress
+            As for :func:`OARContourLib.autoseg.run_autoseg`.
+
+        Returns
+        -------
+        vtkMRMLSegmentationNode
+            One segment per structure (name, colour, RTSTRUCT tags), on the CT's grid, with the
+            run's provenance as JSON in the ``OARContour.Provenance`` attribute.
+
+        Raises
+        ------
+        InputError
+            Not a CT loaded by :meth:`loadCT`, its files are gone, or the engine/template is unknown.
+        """
+        volume = self._ct_volume(ctNode)
+        result = run_autoseg(volume, engine=engine, template=template, structures=structures, progress=progress)
+        node = segmentation_nodes.create_segmentation_node(
+            ctNode.GetScene(), ctNode, result.structures, f"{ctNode.GetName()} OARs")
+        node.SetAttribute(PROVENANCE_ATTRIBUTE, json.dumps(result.provenance, default=str))
+        for name, reason in result.skipped.items():
+            self._log(logging.INFO, "Skipped %s: %s", name, reason)
+        self._log(logging.INFO, "Auto-segmented '%s' with %s: %d structures", ctNode.GetName(), engine,
+                  len(result.structures))
+        return node
+
+    def exportRTSTRUCT(
+        self,
+        segNode: Any,
+        ctNode: Any,
+        outputDir: str | Path,
+        tps: str = "generic",
+        engine: str = "builtin",
+        structureSetLabel: str = "OARContour",
+        overwrite: bool = False,
+    ) -> ExportResult:
+        """Write the segments as ``<outputDir>/RS_<structureSetLabel>.dcm`` and verify the file.
+
+        The RTSTRUCT references the CT's original DICOM files; the verification (round trip
+        against the segments' masks included) is saved beside it as ``<file>.verify.json``.
+
+        Returns
+        -------
+        ExportResult
+            The file, the export report and the verification report.
+
+        Raises
+        ------
+        InputError
+            ``engine`` is not ``"builtin"``, the output exists (without ``overwrite``), the CT's
+            files are gone.
+        ExportError, NamingError, GeometryError
+            As for :func:`OARContourLib.rtstruct.write.write_rtstruct`.
+        """
+        if engine != "builtin":
+            raise InputError(f"RTSTRUCT export engine '{engine}' is not available here.",
+                             hint="Use engine='builtin'; SlicerRT export is not implemented yet.")
+        volume = self._ct_volume(ctNode)
+        structures = segmentation_nodes.read_structures(segNode, ctNode)
+        target = Path(outputDir) / f"RS_{structureSetLabel}.dcm"
+        options = ExportOptions(tps=tps, structure_set_label=structureSetLabel, overwrite=overwrite)
+        export = write_rtstruct(target, volume, structures, options)
+        masks = workflow.source_masks(structures, volume.hu.shape)
+        verification = verify_rtstruct(target, volume, tps=tps, source_masks=masks)
+        report_path = workflow.write_verification(verification, target)
+        level = logging.ERROR if verification.has_errors else logging.INFO
+        self._log(level, "Exported %d structures to %s (verification: %d findings)", len(structures),
+                  target.name, len(verification.findings))
+        return ExportResult(target, export, verification, report_path)
+
+    def deriveStructures(self, segNode: Any, ctNode: Any, recipes: Sequence[Recipe | str]) -> list[str]:
+        """Add PRVs, rings and subtractions (e.g. ``"SpinalCord:5"``) as new segments.
+
+        Returns
+        -------
+        list of str
+            IDs of the new segments, named, typed and coloured as
+            :func:`OARContourLib.derive.apply_recipes` says.
+
+        Raises
+        ------
+        InputError, NamingError, GeometryError
+            As for :func:`OARContourLib.derive.apply_recipes`.
+        """
+        self._check_volume_node(ctNode)
+        shape, spacing = workflow.grid_of(ctNode)
+        masks = {s.name: segmentation_nodes.full_mask(s, shape)
+                 for s in segmentation_nodes.read_structures(segNode, ctNode)}
+        result = apply_recipes(masks, spacing, recipes)
+        new_ids = [segmentation_nodes.add_segment(segNode, ctNode, structure, mask)
+                   for structure, mask in workflow.derived_structures(result)]
+        for finding in result.findings:
+            self._log(logging.WARNING, "%s: %s", finding.code, finding.message)
+        return new_ids
+
+    def applyNaming(
+        self,
+        segNode: Any,
+        overrides: Overrides | None = None,
+        minConfidence: float = AUTO_APPLY_CONFIDENCE,
+    ) -> list[Rename]:
+        """Rename segments to TG-263 names when the resolver is at least ``minConfidence`` sure.
+
+        Names like ``"Lt Lung"`` or TotalSegmentator classes like ``"kidney_left"`` are resolved
+        with :func:`OARContourLib.naming.resolve.suggest` (which never changes a side); segment IDs
+        stay as they are.
+
+        Returns
+        -------
+        list of Rename
+            One decision per segment, applied or not, with the reason.
+        """
+        segmentation = segNode.GetSegmentation()
+        decisions = []
+        for segment_id in segmentation_nodes.segment_ids(segNode):
+            segment = segmentation.GetSegment(segment_id)
+            decision = workflow.naming_decision(segment_id, segment.GetName(), overrides, minConfidence)
+            if decision.applied:
+                segment.SetName(decision.new_name)
+                self._log(logging.INFO, "Renamed '%s' to '%s' (%.2f)", decision.old_name, decision.new_name,
+                          decision.confidence)
+            decisions.append(decision)
+        return decisions
+
+    def _ct_volume(self, ctNode: Any) -> CTVolume:
+        reference = self.getCTReference(ctNode)
+        return workflow.ct_volume_of(ctNode, reference.series_instance_uid)
 
     def _check_volume_node(self, volumeNode: Any) -> None:
         if (not hasattr(volumeNode, "IsA") or not volumeNode.IsA("vtkMRMLScalarVolumeNode")

@@ -1,0 +1,125 @@
+"""The steps behind OARContourLogic's workflow methods: auto-segment, export, derive, rename.
+
+The CT of a volume node is re-read from its DICOM files (:func:`ct_volume_of`) rather than rebuilt
+from the node: the RTSTRUCT must reference exactly the files on disk (UIDs, positions, SOP
+classes), and ``load_ct`` is the one place that reads them. The node's own voxels are only used to
+check that the files still describe the node's grid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import slicer.util
+
+from ..ct.load import load_ct
+from ..ct.model import CTVolume
+from ..errors import InputError
+from ..naming.resolve import suggest
+from ..rtstruct.model import GenerationAlgorithm, Structure
+from ..rtstruct.verify import VerificationReport
+from ..rtstruct.write import ExportReport
+from . import segmentation_nodes, volume_nodes
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :meth:`OARContourLogic.exportRTSTRUCT` wrote and what verifying it found."""
+
+    path: Path
+    export: ExportReport
+    verification: VerificationReport
+    verification_path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "verification_path": str(self.verification_path),
+                "export": self.export.to_dict(), "verification": self.verification.to_dict()}
+
+
+@dataclass(frozen=True)
+class Rename:
+    """One segment's naming decision by :meth:`OARContourLogic.applyNaming`."""
+
+    segment_id: str
+    old_name: str
+    new_name: str
+    confidence: float
+    applied: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"segment_id": self.segment_id, "old_name": self.old_name, "new_name": self.new_name,
+                "confidence": round(self.confidence, 3), "applied": self.applied, "reason": self.reason}
+
+
+def ct_volume_of(ct_node: Any, series_uid: str) -> CTVolume:
+    """Re-read the node's DICOM series (attribute ``OARContour.SourceFiles``) with ``load_ct``.
+
+    Raises
+    ------
+    InputError
+        The node has no source files (not loaded by OARContour), the files are gone, or they no
+        longer form the node's grid.
+    """
+    text = ct_node.GetAttribute(volume_nodes.SOURCE_FILES_ATTRIBUTE)
+    files = [Path(p) for p in json.loads(text)] if text else []
+    if not files or not all(p.is_file() for p in files):
+        raise InputError(f"The DICOM files of CT '{ct_node.GetName()}' are not available.",
+                         hint="Load the CT with OARContourLogic().loadCT(folder) and keep its files in place.")
+    folder = Path(os.path.commonpath([str(p.parent) for p in files]))
+    volume = load_ct(folder, series_uid=series_uid or None)
+    if volume.hu.shape != slicer.util.arrayFromVolume(ct_node).shape:
+        raise InputError(f"The files of CT '{ct_node.GetName()}' no longer match the loaded volume.",
+                         hint="Reload the CT series and segment it again.")
+    return volume
+
+
+def grid_of(ct_node: Any) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
+    """Array shape (k, j, i) and spacing in mm (k, j, i) of a volume node."""
+    shape = tuple(int(n) for n in slicer.util.arrayFromVolume(ct_node).shape)
+    i, j, k = ct_node.GetSpacing()
+    return shape, (float(k), float(j), float(i))  # type: ignore[return-value]
+
+
+def source_masks(structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Name → full-grid bool mask, for the verifier's round-trip check."""
+    return {s.name: segmentation_nodes.full_mask(s, shape_kji) for s in structures}
+
+
+def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
+    """Save the report as JSON beside the RTSTRUCT (``<file>.verify.json``)."""
+    target = rtstruct_path.with_name(rtstruct_path.name + ".verify.json")
+    target.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+    return target
+
+
+def derived_structures(result: Any) -> list[tuple[Structure, np.ndarray]]:
+    """The derived masks of a :class:`DerivedResult` as (structure, full mask) pairs."""
+    pairs = []
+    for derived in result.names:
+        mask = result.masks[derived.name]
+        structure = Structure(name=derived.name, mask=np.zeros((0, 0, 0), bool), color=tuple(derived.color),
+                              roi_type=derived.roi_type, algorithm=GenerationAlgorithm.SEMIAUTOMATIC,
+                              description="Derived by OARContour")
+        pairs.append((structure, mask))
+    return pairs
+
+
+def naming_decision(segment_id: str, name: str, overrides: Any, min_confidence: float) -> Rename:
+    """Whether to rename one segment: the best suggestion at or above ``min_confidence``."""
+    found = suggest(name, overrides=overrides, limit=1)
+    if not found:
+        return Rename(segment_id, name, name, 0.0, False, "no TG-263 name found")
+    best = found[0]
+    if best.name == name:
+        return Rename(segment_id, name, name, best.confidence, False, "already a TG-263 name")
+    if best.confidence < min_confidence:
+        return Rename(segment_id, name, best.name, best.confidence, False,
+                      f"{best.reason}; confidence below {min_confidence:.2f}, left for review")
+    return Rename(segment_id, name, best.name, best.confidence, True, best.reason)
