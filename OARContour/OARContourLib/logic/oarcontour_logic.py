@@ -23,10 +23,12 @@ from ..ct.problems import Severity
 from ..derive import apply_recipes
 from ..derive.recipes import Recipe
 from ..errors import InputError
+from ..findings import Finding
 from ..naming.overrides import Overrides
 from ..naming.resolve import AUTO_APPLY_CONFIDENCE
 from ..phantom import write_phantom
 from ..progress import ProgressCallback
+from ..qa import check_structures
 from ..rtstruct.model import ExportOptions
 from ..rtstruct.verify import verify_rtstruct
 from ..rtstruct.write import write_rtstruct
@@ -339,6 +341,34 @@ class OARContourLogic:
                           decision.confidence)
             decisions.append(decision)
         return decisions
+
+    def check(self, segNode: Any, ctNode: Any, template: str | None = None, tps: str = "generic") -> list[Finding]:
+        """QA of a segmentation on its CT: laterality, volumes, gaps, Body, template and TPS names.
+
+        Parameters
+        ----------
+        segNode, ctNode
+            A segmentation and the CT loaded by :meth:`loadCT` that it was contoured on.
+        template, tps
+            As for :func:`OARContourLib.qa.check_structures`.
+
+        Returns
+        -------
+        list of Finding
+            See :data:`OARContourLib.qa.RULES`; error-level findings should block an export.
+
+        Raises
+        ------
+        InputError
+            Not a CT loaded by :meth:`loadCT`, its files are gone, or an unknown template or profile.
+        """
+        volume = self._ct_volume(ctNode)
+        findings = check_structures(segmentation_nodes.read_structures(segNode, ctNode), volume,
+                                    template=template, tps=tps)
+        for finding in findings:
+            self._log(logging.WARNING if finding.severity is Severity.ERROR else logging.INFO,
+                      "%s %s: %s", finding.code, finding.roi_name or "", finding.message)
+        return findings
 
     def _ct_volume(self, ctNode: Any) -> CTVolume:
         reference = self.getCTReference(ctNode)

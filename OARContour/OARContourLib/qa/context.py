@@ -1,0 +1,89 @@
+"""What every QA rule looks at: the structures, the CT grid, and measurements computed once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..ct.model import ImageGeometry
+from ..naming.tables import NamingTables, load_tables
+from ..rtstruct.model import RoiType, Structure
+
+#: RT ROI types that may legitimately extend outside the patient outline.
+MAY_LEAVE_BODY = frozenset({RoiType.EXTERNAL, RoiType.SUPPORT, RoiType.FIXATION, RoiType.BOLUS})
+SIDES = {"_L": 1.0, "_R": -1.0}  # +x in LPS is the patient's left
+
+
+@dataclass
+class QAContext:
+    """Structures on one CT grid, plus the template and TPS to check against."""
+
+    structures: Sequence[Structure]
+    geometry: ImageGeometry
+    template: str | None = None
+    tps: str = "generic"
+    tables: NamingTables = field(default_factory=load_tables)
+
+    @property
+    def voxel_cc(self) -> float:
+        return float(np.prod(self.geometry.spacing_mm)) / 1000.0
+
+    def voxels(self, structure: Structure) -> int:
+        return int(np.count_nonzero(structure.mask))
+
+    def volume_cc(self, structure: Structure) -> float:
+        return self.voxels(structure) * self.voxel_cc
+
+    def slices(self, structure: Structure) -> np.ndarray:
+        """Slice indices (k) on which the structure has voxels, ascending."""
+        if structure.mask.size == 0:
+            return np.empty(0, dtype=int)
+        present = structure.mask.reshape(structure.mask.shape[0], -1).any(axis=1)
+        return np.flatnonzero(present) + structure.offset_kji[0]
+
+    def centroid_lps(self, structure: Structure) -> np.ndarray | None:
+        """Centroid in LPS mm through the grid geometry; None for an empty structure."""
+        kji = np.argwhere(structure.mask)
+        if kji.size == 0:
+            return None
+        mean_ijk = (kji.mean(axis=0) + np.asarray(structure.offset_kji))[::-1]
+        return (self.geometry.ijk_to_lps() @ np.append(mean_ijk, 1.0))[:3]
+
+    @cached_property
+    def external(self) -> Structure | None:
+        """The first non-empty EXTERNAL structure (Body/External), if any."""
+        return next((s for s in self.structures if s.roi_type is RoiType.EXTERNAL and self.voxels(s)), None)
+
+    @cached_property
+    def midline_x_mm(self) -> float:
+        """LPS x of the body midline: the EXTERNAL centroid, else the centre of the CT grid."""
+        if self.external is not None:
+            centroid = self.centroid_lps(self.external)
+            if centroid is not None:
+                return float(centroid[0])
+        centre_ijk = (np.asarray(self.geometry.shape[::-1], dtype=float) - 1.0) / 2.0
+        return float((self.geometry.ijk_to_lps() @ np.append(centre_ijk, 1.0))[0])
+
+    @cached_property
+    def external_mask(self) -> np.ndarray | None:
+        return None if self.external is None else full_mask(self.external, self.geometry.shape)
+
+    def side_is_wrong(self, structure: Structure) -> bool:
+        """True when a ``*_L``/``*_R`` structure's centroid lies on the other side of the midline."""
+        sign = SIDES.get(structure.name[-2:])
+        centroid = self.centroid_lps(structure)
+        if sign is None or centroid is None:
+            return False
+        return bool(sign * (centroid[0] - self.midline_x_mm) < 0)
+
+
+def full_mask(structure: Structure, shape_kji: tuple[int, ...]) -> np.ndarray:
+    """The structure's mask on the whole (k, j, i) grid (a block is placed at its offset, clipped)."""
+    full = np.zeros(shape_kji, dtype=bool)
+    k, j, i = structure.offset_kji
+    block = structure.mask.astype(bool)[: shape_kji[0] - k, : shape_kji[1] - j, : shape_kji[2] - i]
+    full[k: k + block.shape[0], j: j + block.shape[1], i: i + block.shape[2]] = block
+    return full
