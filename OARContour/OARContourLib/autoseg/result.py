@@ -75,11 +75,3 @@ def make_structure(name: str, mask: np.ndarray, description: str,
                      GenerationAlgorithm.AUTOMATIC, description)
 
 
-def full_mask(structure: Structure, shape: tuple[int, int, int]) -> np.ndarray:
-    """The structure's mask on the whole CT grid (k, j, i)."""
-    out = np.zeros(shape, dtype=bool)
-    if structure.mask.size:
-        k, j, i = structure.offset_kji
-        dk, dj, di = structure.mask.shape
-        out[k:k + dk, j:j + dj, i:i + di] = structure.mask
-    return out

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, check_totalsegmentator, run_autoseg
-from ..autoseg.result import AutosegResult, full_mask
+from ..autoseg.result import AutosegResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, ImageGeometry
 from ..errors import InputError
 from ..progress import ProgressCallback
-from ..rtstruct.model import Structure
+from ..rtstruct.model import Structure, full_mask
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from ..autoseg import AutosegResult, run_autoseg
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..derive import apply_recipes, spacing_kji
 from ..naming.tables import load_tables
-from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure
+from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure, full_mask
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import write_rtstruct
 
@@ -35,14 +33,6 @@ def load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
     if not storage.WriteData(node):
         raise OSError(f"Could not write {target}.")
     return target, list(node.GetImageData().GetDimensions())
-
-
-def full_mask(structure: Structure, shape: tuple[int, ...]) -> np.ndarray:
-    mask = np.zeros(shape, dtype=bool)
-    k, j, i = structure.offset_kji
-    block = np.asarray(structure.mask, dtype=bool)
-    mask[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
-    return mask
 
 
 def autocontour(ct: CTVolume, truth_dir: Path, out: Path) -> tuple[AutosegResult, dict[str, float]]:

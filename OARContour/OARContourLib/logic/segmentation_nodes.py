@@ -25,7 +25,7 @@ import vtk
 from ..errors import InputError
 from ..mask_block import crop
 from ..naming.tables import NamingTables, load_tables
-from ..rtstruct.model import GenerationAlgorithm, RoiType, Structure
+from ..rtstruct.model import GenerationAlgorithm, RoiType, Structure, full_mask
 from . import subject_hierarchy
 
 logger = logging.getLogger(__name__)
@@ -62,21 +62,6 @@ def add_segment(segmentation_node: Any, ct_node: Any, structure: Structure, mask
     segment.SetTag(DESCRIPTION_TAG, structure.description)
     slicer.util.updateSegmentBinaryLabelmapFromArray(mask.astype(np.uint8), segmentation_node, new_id, ct_node)
     return str(new_id)
-
-
-def full_mask(structure: Structure, shape_kji: tuple[int, ...]) -> np.ndarray:
-    """The structure's mask on the whole (k, j, i) grid of ``shape_kji``."""
-    mask = np.asarray(structure.mask).astype(bool)
-    if mask.shape == tuple(shape_kji) and structure.offset_kji == (0, 0, 0):
-        return mask
-    out = np.zeros(shape_kji, dtype=bool)
-    k, j, i = structure.offset_kji
-    dk, dj, di = mask.shape
-    if k + dk > shape_kji[0] or j + dj > shape_kji[1] or i + di > shape_kji[2]:
-        raise InputError(f"Structure '{structure.name}' does not fit the CT grid {tuple(shape_kji)}.",
-                         hint="Masks must be on the CT's (k, j, i) grid, or a block of it with its offset.")
-    out[k:k + dk, j:j + dj, i:i + di] = mask
-    return out
 
 
 def place_beside(scene: Any, node: Any, ct_node: Any) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ct.model import ImageGeometry
 from ..naming.tables import NamingTables, load_tables
-from ..rtstruct.model import RoiType, Structure
+from ..rtstruct.model import RoiType, Structure, full_mask
 
 #: RT ROI types that may legitimately extend outside the patient outline.
 MAY_LEAVE_BODY = frozenset({RoiType.EXTERNAL, RoiType.SUPPORT, RoiType.FIXATION, RoiType.BOLUS})
@@ -80,10 +80,3 @@ class QAContext:
         return bool(sign * (centroid[0] - self.midline_x_mm) < 0)
 
 
-def full_mask(structure: Structure, shape_kji: tuple[int, ...]) -> np.ndarray:
-    """The structure's mask on the whole (k, j, i) grid (a block is placed at its offset, clipped)."""
-    full = np.zeros(shape_kji, dtype=bool)
-    k, j, i = structure.offset_kji
-    block = structure.mask.astype(bool)[: shape_kji[0] - k, : shape_kji[1] - j, : shape_kji[2] - i]
-    full[k: k + block.shape[0], j: j + block.shape[1], i: i + block.shape[2]] = block
-    return full

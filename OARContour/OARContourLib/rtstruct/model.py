@@ -75,6 +75,16 @@ class Structure:
     laterality: CodedConcept | None = None
 
 
+def full_mask(structure: Structure, shape: tuple[int, ...]) -> np.ndarray:
+    """The structure's mask on the whole CT grid (k, j, i), whether it is stored full or as a block."""
+    out = np.zeros(shape, dtype=bool)
+    block = np.asarray(structure.mask, dtype=bool)
+    if block.size:
+        k, j, i = structure.offset_kji
+        out[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
+    return out
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """Choices for one RTSTRUCT; ``None`` means "as the TPS profile says"."""

@@ -14,9 +14,9 @@ import SimpleITK as sitk
 from OARContourLib.autoseg import engine as engine_module
 from OARContourLib.autoseg.classical import SUPPORTED_STRUCTURES
 from OARContourLib.autoseg.engine import check_totalsegmentator, run_autoseg, select_structures
-from OARContourLib.autoseg.result import DESCRIPTION_MAX_CHARS, description_for, full_mask
+from OARContourLib.autoseg.result import DESCRIPTION_MAX_CHARS, description_for
 from OARContourLib.errors import CancelledError, InputError
-from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType
+from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType, full_mask
 
 
 @pytest.fixture(scope="module")

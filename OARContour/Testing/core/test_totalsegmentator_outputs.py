@@ -8,13 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from OARContourLib.autoseg.result import full_mask
 from OARContourLib.autoseg.totalsegmentator_outputs import import_totalsegmentator_output
 from OARContourLib.ct.model import ImageGeometry
 from OARContourLib.errors import InputError
 from OARContourLib.mask_files import label_names
 from OARContourLib.naming.tables import load_tables
-from OARContourLib.rtstruct.model import GenerationAlgorithm
+from OARContourLib.rtstruct.model import GenerationAlgorithm, full_mask
 
 EXAMPLE = "totalsegmentator_example"
 #: Made on example_ct_sm.nii.gz (3 mm, RAS), not on the DICOM example.
