@@ -23,6 +23,8 @@ $(VENV)/.deps-test: pyproject.toml $(VENV)/.created
 
 $(VENV)/.deps-bench: pyproject.toml $(VENV)/.created
 	$(PIP) install --quiet ".[bench]"
+	# rt-utils declares the Python 3.6 `dataclasses` backport, which breaks on 3.10+ if imported.
+	$(PIP) uninstall --quiet --yes dataclasses
 	touch $@
 
 # The package itself is reinstalled every time (no-deps, fast) so tests run what a user installs.

@@ -71,10 +71,16 @@ def _bin(name: str) -> str:
 
 
 def _env() -> dict[str, str]:
-    """Subprocess environment in which OARContourLib and cases.py import like here."""
+    """Subprocess environment in which OARContourLib and cases.py import like here.
+
+    The package's parent folder is added only for a source checkout: for an installed package it is
+    site-packages, and putting that before the standard library lets stale backports (rt-utils pulls
+    in the ``dataclasses`` 0.6 backport) shadow stdlib modules.
+    """
     import OARContourLib
 
-    paths = [str(Path(OARContourLib.__file__).resolve().parents[1]), str(HERE)]
+    package_parent = Path(OARContourLib.__file__).resolve().parents[1]
+    paths = [str(HERE)] + ([] if package_parent.name == "site-packages" else [str(package_parent)])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
