@@ -1,8 +1,11 @@
-"""Nothing half-written: outputs are built under a temporary name and moved into place at the end."""
+"""Nothing half-written: files and folders are built under a temporary name, then renamed into place."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import InputError
@@ -29,3 +32,23 @@ def publish_folder(staging: Path, target: Path, overwrite: bool = True) -> None:
         retired.rename(target)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_file(target: Path, write: Callable[[Path], None], suffix: str = ".tmp") -> None:
+    """Call ``write(temporary_path)`` beside ``target``, then rename the result onto ``target``.
+
+    The temporary file gets ordinary permissions (``mkstemp`` makes it owner-only), and is removed
+    if writing fails, so ``target`` is either the old file or the complete new one.
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -18,3 +18,13 @@ def crop(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
     columns = np.flatnonzero(slab.any(axis=(0, 1)))
     block = slab[:, rows[0]: rows[-1] + 1, columns[0]: columns[-1] + 1]
     return np.ascontiguousarray(block), (int(slices[0]), int(rows[0]), int(columns[0]))
+
+
+def paste(block: np.ndarray, offset_kji: tuple[int, ...], shape_kji: tuple[int, ...]) -> np.ndarray:
+    """A full-grid boolean mask holding ``block`` at ``offset_kji`` (the inverse of :func:`crop`)."""
+    out = np.zeros(shape_kji, dtype=bool)
+    block = np.asarray(block, dtype=bool)
+    if block.size:
+        k, j, i = offset_kji
+        out[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
+    return out

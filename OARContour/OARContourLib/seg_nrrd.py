@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,13 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
+from .atomic import write_file
 from .ct.model import ImageGeometry
 from .errors import InputError
 from .findings import Finding
-from .mask_block import crop
+from .mask_block import crop, paste
 from .mask_files import MaskInput, on_ct_grid
+from .progress import ProgressCallback, report
 
 
 def read_seg_nrrd(path: Path, geometry: ImageGeometry) -> tuple[list[MaskInput], list[Finding]]:
@@ -59,17 +60,24 @@ def _segment_image(segmentation: dict, segment: dict) -> sitk.Image:
 
 @dataclass(frozen=True)
 class Segment:
-    """One segment to write: a full-grid (k, j, i) mask, its name, colour (0–255) and tags."""
+    """One segment to write: a (k, j, i) mask — the full grid, or a block at ``offset_kji`` — its
+    name, colour (0–255) and tags."""
 
     name: str
     mask: np.ndarray
     color: tuple[int, int, int]
     tags: dict[str, str] = field(default_factory=dict)
     segment_id: str = ""
+    offset_kji: tuple[int, int, int] = (0, 0, 0)
 
 
-def write_seg_nrrd(path: Path, segments: list[Segment], ijk_to_lps: np.ndarray) -> None:
+def write_seg_nrrd(path: Path, segments: list[Segment], ijk_to_lps: np.ndarray,
+                   shape_kji: tuple[int, int, int] | None = None, header: Mapping[str, str] | None = None,
+                   progress: ProgressCallback | None = None) -> None:
     """A Slicer segmentation file (overlapping segments go to separate layers), written atomically.
+
+    ``shape_kji`` is the grid (default: the first segment's mask, which must then be full-grid);
+    ``header`` adds custom fields to the file header (e.g. provenance).
 
     Raises
     ------
@@ -77,22 +85,19 @@ def write_seg_nrrd(path: Path, segments: list[Segment], ijk_to_lps: np.ndarray) 
         slicerio (and its pynrrd dependency) is not installed.
     """
     slicerio = _slicerio("Writing .seg.nrrd")
-    shape_ijk = tuple(reversed(segments[0].mask.shape)) if segments else (1, 1, 1)
-    segmentation = slicerio.create_segmentation(shape_ijk, np.asarray(ijk_to_lps))
+    shape = shape_kji or (tuple(segments[0].mask.shape) if segments else (1, 1, 1))
+    segmentation = slicerio.create_segmentation(tuple(reversed(shape)), np.asarray(ijk_to_lps))
     segmentation["containedRepresentationNames"] = ["Binary labelmap"]
+    segmentation.update(header or {})
     for index, segment in enumerate(segments, start=1):
-        # slicerio arrays are indexed (i, j, k); ours are (k, j, i).
-        slicerio.add_segment(segmentation, segment.mask.transpose(2, 1, 0), {
+        report(progress, (index - 1) / max(len(segments), 1), f"Adding {segment.name}")
+        # One full-grid mask at a time (blocks keep 100+ structures small); slicerio indexes (i, j, k).
+        mask = paste(segment.mask, segment.offset_kji, shape).transpose(2, 1, 0)
+        slicerio.add_segment(segmentation, mask, {
             "id": segment.segment_id or f"Segment_{index}", "name": segment.name,
             "color": [c / 255.0 for c in segment.color], "tags": dict(segment.tags)})
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".seg.nrrd", dir=path.parent)
-    os.close(handle)
-    try:
-        slicerio.write_segmentation(temporary, segmentation)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(path, lambda temporary: slicerio.write_segmentation(str(temporary), segmentation), ".seg.nrrd")
+    report(progress, 1.0, "Segmentation written")
 
 
 def read_seg_nrrd_native(path: Path) -> tuple[list[Segment], np.ndarray]:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+from .. import seg_nrrd
 from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, check_totalsegmentator, run_autoseg
 from ..autoseg.result import AutosegResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, ImageGeometry
 from ..errors import InputError
-from ..progress import ProgressCallback
-from ..rtstruct.model import Structure, full_mask
+from ..progress import ProgressCallback, scaled
+from ..rtstruct.model import Structure
+from ..seg_nrrd import Segment
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 
@@ -57,13 +55,13 @@ def run(args: argparse.Namespace) -> int:
         check_totalsegmentator()  # before the (slow) CT load
     progress = terminal_progress(not args.json and not args.quiet)
     ct = load_ct(args.ct_dir, args.series)
-    result = _segment(args, ct, engine, structures, _scaled(progress, 0.0, 0.85))
+    result = _segment(args, ct, engine, structures, scaled(progress, 0.0, 0.85))
     if not result.structures:
         print(f"oarcontour: nothing to write: no structure was produced ({len(result.skipped)} skipped).",
               file=sys.stderr)
         _report(args, out, result, written=False)
         return EXIT_FINDINGS
-    write_seg_nrrd(out, ct.geometry, result, _scaled(progress, 0.85, 1.0))
+    write_seg_nrrd(out, ct.geometry, result, scaled(progress, 0.85, 1.0))
     _report(args, out, result, written=True)
     return EXIT_OK
 
@@ -105,20 +103,6 @@ def _structure_list(text: str | None) -> list[str] | None:
     return names
 
 
-def _scaled(progress: ProgressCallback | None, start: float, stop: float) -> ProgressCallback | None:
-    if progress is None:
-        return None
-    return lambda fraction, message: progress(start + (stop - start) * fraction, message)
-
-
-def ijk_to_lps(geometry: ImageGeometry) -> np.ndarray:
-    """4×4 voxel (i, j, k) → LPS matrix of the CT grid."""
-    matrix = np.eye(4)
-    matrix[:3, :3] = geometry.direction_matrix * np.asarray(geometry.spacing_mm, dtype=float)
-    matrix[:3, 3] = geometry.origin_lps
-    return matrix
-
-
 def write_seg_nrrd(out: Path, geometry: ImageGeometry, result: AutosegResult,
                    progress: ProgressCallback | None = None) -> None:
     """Write the structures as a Slicer segmentation on the CT grid, atomically (temp file, then rename).
@@ -126,33 +110,15 @@ def write_seg_nrrd(out: Path, geometry: ImageGeometry, result: AutosegResult,
     Each segment carries its TG-263 name, table colour and tags with the RT ROI type, generation
     algorithm and description; the file header carries the run's provenance as JSON.
     """
-    try:
-        import slicerio
-    except ImportError as exc:
-        raise InputError("Writing .seg.nrrd needs the slicerio package.", hint="pip install 'oarcontour[seg]'") from exc
-    segmentation = slicerio.create_segmentation(tuple(reversed(geometry.shape)), ijk_to_lps(geometry))
-    for index, structure in enumerate(result.structures):
-        if progress is not None:
-            progress(index / max(len(result.structures), 1), f"Adding {structure.name}")
-        mask = full_mask(structure, geometry.shape).transpose(2, 1, 0)
-        slicerio.add_segment(segmentation, mask, _segment_fields(structure))
-    segmentation["OARContour_Provenance"] = json.dumps(result.provenance, sort_keys=True, default=str)
-    temporary = out.with_name(f".{out.name[:-len(SEG_SUFFIX)]}.partial-{os.getpid()}{SEG_SUFFIX}")
-    try:
-        slicerio.write_segmentation(str(temporary), segmentation)
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
-    if progress is not None:
-        progress(1.0, "Segmentation written")
+    segments = [Segment(s.name, s.mask, s.color, _segment_tags(s), s.name, s.offset_kji) for s in result.structures]
+    header = {"OARContour_Provenance": json.dumps(result.provenance, sort_keys=True, default=str)}
+    seg_nrrd.write_seg_nrrd(out, segments, geometry.ijk_to_lps(), geometry.shape, header, progress)
 
 
-def _segment_fields(structure: Structure) -> dict[str, Any]:
-    return {"id": structure.name, "name": structure.name,
-            "color": [round(c / 255.0, 4) for c in structure.color],
-            "tags": {"DICOM.RTROIInterpretedType": structure.roi_type.value,
-                     "DICOM.ROIGenerationAlgorithm": structure.algorithm.value,
-                     "DICOM.ROIGenerationDescription": structure.description.replace("|", "/")}}
+def _segment_tags(structure: Structure) -> dict[str, str]:
+    return {"DICOM.RTROIInterpretedType": structure.roi_type.value,
+            "DICOM.ROIGenerationAlgorithm": structure.algorithm.value,
+            "DICOM.ROIGenerationDescription": structure.description.replace("|", "/")}
 
 
 def _report(args: argparse.Namespace, out: Path, result: AutosegResult, written: bool) -> None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import GeometryError, InputError
-from ..progress import ProgressCallback
+from ..progress import ProgressCallback, scaled
 from .checks import SeriesLayout
 from .inspection import Inspection, inspect_folder
 from .model import CTVolume, SeriesReference, SliceReference
@@ -54,9 +54,9 @@ def load_ct(path: str | Path, series_uid: str | None = None,
         geometry, unsupported compression); the message lists each problem.
     """
     started = time.perf_counter()
-    inspection = inspect_folder(path, series_uid, _scaled(progress, 0.0, 0.3))
+    inspection = inspect_folder(path, series_uid, scaled(progress, 0.0, 0.3))
     layout = _loadable_layout(inspection)
-    hu = stack_hu(layout.headers, _scaled(progress, 0.3, 1.0))
+    hu = stack_hu(layout.headers, scaled(progress, 0.3, 1.0))
     assert layout.geometry is not None
     volume = CTVolume(
         hu=hu, geometry=layout.geometry,
@@ -98,11 +98,3 @@ def _series_reference(header: FileHeader) -> SeriesReference:
         modality=header.modality,
         attributes={keyword: header.text(keyword) for keyword in REFERENCE_KEYWORDS},
     )
-
-
-def _scaled(progress: ProgressCallback | None, start: float, end: float) -> ProgressCallback | None:
-    """Map a sub-step's 0..1 progress into [start, end] of the caller's bar."""
-    if progress is None:
-        return None
-    return lambda fraction, message: progress(start + (end - start) * fraction, message)
-

@@ -13,14 +13,13 @@ file and renamed into place.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
+from ..atomic import write_file
 from ..errors import InputError
 from ..rtstruct.parse import read_dataset
 from .laterality import Side, read_side, side_of_name
@@ -272,12 +271,5 @@ def _items(dataset: Dataset, sequence: str, keyword: str, number: int) -> list[D
 
 def _save_atomically(dataset: Dataset, target: Path) -> None:
     """Write like the original (no re-encoding) to a temporary file, then rename it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; the result is an ordinary file
-        dataset.save_as(temporary, enforce_file_format=False)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(target, lambda temporary: dataset.save_as(temporary, enforce_file_format=False))
+

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..progress import ProgressCallback, report
+from ..progress import ProgressCallback, report, scaled
 from . import headneck, thorax
 from .couch import couch_layers
 from .grid import ScanPlan, make_grid
@@ -171,11 +171,3 @@ def _anatomy(request: PhantomRequest) -> Anatomy:
     variation = Variation(np.random.default_rng([request.seed, ANATOMY_STREAM]))
     module = thorax if request.variant is PhantomVariant.THORAX else headneck
     return module.build(variation)
-
-
-def scaled(progress: ProgressCallback | None, start: float, stop: float) -> ProgressCallback | None:
-    """A callback that maps 0..1 of a sub-step onto ``start..stop`` of the whole operation."""
-    if progress is None:
-        return None
-    outer = progress
-    return lambda fraction, message: outer(start + fraction * (stop - start), message)

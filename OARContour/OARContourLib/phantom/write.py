@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..atomic import publish_folder
 from ..errors import InputError
-from ..progress import ProgressCallback, report
-from .build import build_volume, make_request, scaled
+from ..progress import ProgressCallback, report, scaled
+from .build import build_volume, make_request
 from .dicom import write_series
 from .model import PatientPosition, PhantomResult, PhantomVariant, PhantomVolume
 from .truth import write_truth

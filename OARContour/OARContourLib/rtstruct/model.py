@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding
+from ..mask_block import paste
 
 
 class RoiType(str, enum.Enum):
@@ -77,12 +78,7 @@ class Structure:
 
 def full_mask(structure: Structure, shape: tuple[int, ...]) -> np.ndarray:
     """The structure's mask on the whole CT grid (k, j, i), whether it is stored full or as a block."""
-    out = np.zeros(shape, dtype=bool)
-    block = np.asarray(structure.mask, dtype=bool)
-    if block.size:
-        k, j, i = structure.offset_kji
-        out[k:k + block.shape[0], j:j + block.shape[1], i:i + block.shape[2]] = block
-    return out
+    return paste(structure.mask, structure.offset_kji, shape)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ..atomic import write_file
 from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
@@ -137,14 +136,7 @@ def _check_target(path: Path, ct: CTVolume, overwrite: bool) -> Path:
 
 
 def _save_atomically(ds: Dataset, target: Path) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
-        ds.save_as(temporary, enforce_file_format=True)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(target, lambda temporary: ds.save_as(temporary, enforce_file_format=True))
 
 
 __all__ = ["TPSProfile", "build_rtstruct", "write_rtstruct"]
