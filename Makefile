@@ -4,6 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_OUT ?= demo_output
+# A second environment with the real TotalSegmentator, as a user installs it, for the tests that check
+# the preflight and the class map against the package (it pins vtk 9.3, slicer-core needs 9.6: it cannot
+# share $(VENV)). torch is pinned to the CPU build this machine and CI have on disk; override TORCH_SPEC
+# elsewhere (e.g. TORCH_SPEC=torch to take the newest build).
+TS_VENV ?= .venv-ts
+TORCH_SPEC ?= torch==2.13.0
 
 .PHONY: demo test bench lint clean
 
@@ -27,6 +33,11 @@ $(VENV)/.deps-bench: pyproject.toml $(VENV)/.created
 	$(PIP) uninstall --quiet --yes dataclasses
 	touch $@
 
+$(TS_VENV)/.deps-ts: pyproject.toml
+	$(PYTHON) -m venv $(TS_VENV)
+	$(TS_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" ".[totalsegmentator]"
+	touch $@
+
 # The package itself is reinstalled every time (no-deps, fast) so tests run what a user installs.
 install-self:
 	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
@@ -35,15 +46,15 @@ demo: $(VENV)/.deps-demo
 	@$(MAKE) --no-print-directory install-self
 	$(VENV)/bin/oarcontour demo --out $(DEMO_OUT) --overwrite
 
-test: $(VENV)/.deps-test
+test: $(VENV)/.deps-test $(TS_VENV)/.deps-ts
 	@$(MAKE) --no-print-directory install-self
 	$(VENV)/bin/ruff check OARContour
 	cd OARContour && ../$(VENV)/bin/mypy OARContourLib
-	$(PY) -m pytest
+	OARCONTOUR_TEST_TS_PYTHON="$(abspath $(TS_VENV))/bin/python" $(PY) -m pytest
 
 bench: $(VENV)/.deps-bench
 	@$(MAKE) --no-print-directory install-self
 	$(PY) OARContour/Testing/Benchmarks/run_benchmarks.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TS_VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

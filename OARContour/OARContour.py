@@ -5,17 +5,19 @@ Qt-free and lives in ``OARContourLib`` together with the core, so that scripts, 
 headless tests reuse it.
 """
 
+import contextlib
 import pathlib
 import tempfile
-from typing import Optional  # not "X | None": Slicer 5.8 runs Python 3.9
+from typing import Annotated, Optional  # not "X | None": Slicer 5.8 runs Python 3.9
 
+import qt
 import vtk
 
 import slicer
-from slicer import vtkMRMLScalarVolumeNode
+from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.parameterNodeWrapper import parameterNodeWrapper
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import *
 from slicer.util import VTKObservationMixin
 
@@ -23,6 +25,20 @@ from slicer.util import VTKObservationMixin
 from OARContourLib import OARContourLogic
 
 __all__ = ["OARContour", "OARContourLogic", "OARContourParameterNode", "OARContourTest", "OARContourWidget"]
+
+# Engines, site templates and TPS profiles come from the same data files the core reads, so a site
+# that edits site_templates.csv sees its templates here. Read once: Choice needs them at class creation.
+_CHOICES = OARContourLogic().panelChoices()
+#: Panel fields remembered between sessions in qt.QSettings under "OARContour/<field>".
+REMEMBERED_FIELDS = ("engine", "template", "tps", "exportFolder", "exportEngine", "structureSetLabel")
+SETTINGS_PREFIX = "OARContour/"
+#: Window / threshold preset buttons of the Edit section -> preset id in the Logic.
+WINDOW_PRESET_BUTTONS = {"softTissueWindowButton": "soft_tissue", "lungWindowButton": "lung",
+                         "boneWindowButton": "bone"}
+THRESHOLD_PRESET_BUTTONS = {"softTissueThresholdButton": "soft_tissue", "lungThresholdButton": "lung",
+                            "boneThresholdButton": "bone"}
+EFFECT_PRESET_BUTTONS = {"removeIslandsButton": "remove_islands", "smoothingButton": "smoothing",
+                         "fillBetweenSlicesButton": "fill_between_slices"}
 
 
 class OARContour(ScriptedLoadableModule):
@@ -61,11 +77,34 @@ class OARContourParameterNode:
         Series Instance UID to load; empty loads the folder's only CT series.
     ctVolume : vtkMRMLScalarVolumeNode
         The CT being contoured.
+    engine, template : str
+        Auto-segmentation engine and site template ("" = everything the engine offers).
+    segmentation : vtkMRMLSegmentationNode
+        The structure set being edited, named, checked and exported.
+    deriveRecipes : str
+        Comma-separated derive recipes (``SpinalCord:5, PTV:5:15``).
+    minConfidence : float
+        Naming suggestions at or above this are accepted by "Accept all".
+    exportFolder, tps, exportEngine, structureSetLabel, overwrite
+        Export options, as for ``OARContourLogic.exportRTSTRUCT``.
+    rtstructFile : pathlib.Path
+        The RTSTRUCT the review report is written for (the last export by default).
     """
 
     ctFolder: pathlib.Path
     seriesUID: str = ""
     ctVolume: vtkMRMLScalarVolumeNode
+    engine: Annotated[str, Choice([c.value for c in _CHOICES.engines])] = "classical"
+    template: Annotated[str, Choice(["", *[c.value for c in _CHOICES.templates]])] = ""
+    segmentation: vtkMRMLSegmentationNode
+    deriveRecipes: str = "SpinalCanal:5"
+    minConfidence: Annotated[float, WithinRange(0.0, 1.0)] = 0.9
+    exportFolder: pathlib.Path
+    tps: Annotated[str, Choice([c.value for c in _CHOICES.tps_profiles])] = "generic"
+    exportEngine: Annotated[str, Choice([c.value for c in _CHOICES.export_engines])] = "builtin"
+    structureSetLabel: str = "OARContour"
+    overwrite: bool = False
+    rtstructFile: pathlib.Path
 
 
 class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -77,6 +116,10 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
+        self._cancelRequested = False
+        self._checklistKey = None  # (engine, template) the structure checklist shows
+        self._findings = []
+        self._fillingNames = False  # True while the Names table is filled by code, not edited
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -87,13 +130,30 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # Reaches every MRML widget through the mrmlSceneChanged connections in the .ui file.
         uiWidget.setMRMLScene(slicer.mrmlScene)
 
-        self.logic = OARContourLogic()
+        self.logic = OARContourLogic(log_callback=self._showStatus)
+        self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segmentEditorNode())
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
 
         self.ui.loadCTButton.connect("clicked(bool)", self.onLoadCTButton)
         self.ui.loadPhantomButton.connect("clicked(bool)", self.onLoadPhantomButton)
+        self.ui.runButton.connect("clicked(bool)", self.onRunButton)
+        self.ui.cancelButton.connect("clicked(bool)", self.onCancelClicked)
+        self.ui.deriveButton.connect("clicked(bool)", self.onDeriveButton)
+        self.ui.suggestNamesButton.connect("clicked(bool)", self.onSuggestNamesButton)
+        self.ui.acceptNamesButton.connect("clicked(bool)", self.onAcceptNamesButton)
+        self.ui.namesTableWidget.connect("itemChanged(QTableWidgetItem*)", self.onNameEdited)
+        self.ui.checkButton.connect("clicked(bool)", self.onCheckButton)
+        self.ui.findingsTableWidget.connect("cellClicked(int,int)", self.onFindingClicked)
+        self.ui.exportButton.connect("clicked(bool)", self.onExportButton)
+        self.ui.reportButton.connect("clicked(bool)", self.onReportButton)
+        for name, presetId in WINDOW_PRESET_BUTTONS.items():
+            getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onWindowPresetButton(p))
+        for name, presetId in THRESHOLD_PRESET_BUTTONS.items():
+            getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onThresholdPresetButton(p))
+        for name, presetId in EFFECT_PRESET_BUTTONS.items():
+            getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onEffectPresetButton(p))
 
         # Needed after "Reload": the module is already entered, so enter() is not called again.
         self.initializeParameterNode()
@@ -103,9 +163,12 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def enter(self) -> None:
         self.initializeParameterNode()
+        self.ui.segmentEditorWidget.installKeyboardShortcuts()
 
     def exit(self) -> None:
         # Stop syncing while hidden; enter() reconnects and refreshes the widgets.
+        self.ui.segmentEditorWidget.setActiveEffect(None)
+        self.ui.segmentEditorWidget.uninstallKeyboardShortcuts()
         self.setParameterNode(None)
 
     def onSceneStartClose(self, caller, event) -> None:
@@ -118,7 +181,11 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def initializeParameterNode(self) -> None:
         """Find or create the scene's parameter node and show it in the panel."""
-        self.setParameterNode(OARContourParameterNode(self._singletonParameterNode()))
+        node, created = self._singletonParameterNode()
+        parameterNode = OARContourParameterNode(node)
+        if created:
+            self._restoreChoices(parameterNode)
+        self.setParameterNode(parameterNode)
 
     def setParameterNode(self, inputParameterNode: Optional[OARContourParameterNode]) -> None:
         """Disconnect the panel from the current parameter node and connect it to another.
@@ -133,9 +200,11 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._parameterNodeGuiTag = None
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateGUIState)
         self._parameterNode = inputParameterNode
+        self._checklistKey = None
         if self._parameterNode:
             # Binds every widget that has a SlicerParameterName dynamic property in the .ui file.
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self._labelChoices()
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateGUIState)
             self._updateGUIState()
 
@@ -144,23 +213,100 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # node. It is the same singleton ScriptedLoadableModuleLogic.getParameterNode() would use,
         # so scenes saved by either route load the same way.
         node = slicer.mrmlScene.GetSingletonNode(self.moduleName, "vtkMRMLScriptedModuleNode")
-        if node is None:
+        created = node is None
+        if created:
             node = slicer.vtkMRMLScriptedModuleNode()
             node.SetSingletonTag(self.moduleName)
             node.SetName(slicer.mrmlScene.GenerateUniqueName(self.moduleName))
             node = slicer.mrmlScene.AddNode(node)
         # Closing the scene can drop the attribute that node selectors filter on; restore it.
         node.SetAttribute("ModuleName", self.moduleName)
-        return node
+        return node, created
+
+    # --- remembered choices ------------------------------------------------------------------------
+
+    def _restoreChoices(self, parameterNode) -> None:
+        """Fill a new parameter node with the choices remembered from the last session."""
+        settings = qt.QSettings()
+        for field in REMEMBERED_FIELDS:
+            value = settings.value(SETTINGS_PREFIX + field)
+            if value is None or value == "":
+                continue
+            fieldType = pathlib.Path if field == "exportFolder" else str
+            # A remembered template or profile may be gone in this version: keep the default then.
+            with contextlib.suppress(ValueError, TypeError):
+                setattr(parameterNode, field, fieldType(value))
+
+    def _rememberChoices(self) -> None:
+        settings = qt.QSettings()
+        for field in REMEMBERED_FIELDS:
+            settings.setValue(SETTINGS_PREFIX + field, str(getattr(self._parameterNode, field)))
+
+    def _labelChoices(self) -> None:
+        """Readable labels for the value-only items connectGui() put in the combo boxes."""
+        self.ui.templateComboBox.setItemText(0, _("All the engine offers"))
+        for comboBox, choices in ((self.ui.engineComboBox, _CHOICES.engines),
+                                  (self.ui.exportEngineComboBox, _CHOICES.export_engines),
+                                  (self.ui.tpsComboBox, _CHOICES.tps_profiles)):
+            for index, choice in enumerate(choices):
+                comboBox.setItemText(index, choice.label)
+                comboBox.setItemData(index, choice.reason, qt.Qt.ToolTipRole)
+        # SlicerRT is detected now, not at import: modules load in any order at startup.
+        exportEngines = {c.value: c for c in self.logic.panelChoices().export_engines}
+        for index, choice in enumerate(_CHOICES.export_engines):
+            self.ui.exportEngineComboBox.model().item(index).setEnabled(exportEngines[choice.value].available)
+
+    # --- panel state -------------------------------------------------------------------------------
 
     def _updateGUIState(self, caller=None, event=None) -> None:
-        folder = self._parameterNode.ctFolder
+        node = self._parameterNode
+        folder = node.ctFolder
         # pathlib.Path() is the unset value; it means the current directory, which is never intended.
         canLoad = folder != pathlib.Path() and folder.is_dir()
         self.ui.loadCTButton.enabled = canLoad
         self.ui.loadCTButton.toolTip = _("Load the CT series from the DICOM folder.") if canLoad else _(
             "Choose a DICOM folder first.")
-        self.ui.ctStatusLabel.text = self._describeVolume(self._parameterNode.ctVolume)
+        self.ui.ctStatusLabel.text = self._describeVolume(node.ctVolume)
+        hasCT, hasSegments = node.ctVolume is not None, node.segmentation is not None
+        self.ui.runButton.enabled = hasCT
+        for button in (self.ui.deriveButton, self.ui.checkButton, self.ui.exportButton):
+            button.enabled = hasCT and hasSegments
+        for button in (self.ui.suggestNamesButton, self.ui.acceptNamesButton):
+            button.enabled = hasSegments
+        self.ui.exportButton.enabled = hasSegments and hasCT and node.exportFolder != pathlib.Path()
+        self.ui.reportButton.enabled = hasCT and node.rtstructFile != pathlib.Path() and node.rtstructFile.is_file()
+        self._updateChecklist()
+        self._updateEditor()
+
+    def _updateChecklist(self) -> None:
+        key = (self._parameterNode.engine, self._parameterNode.template)
+        if key == self._checklistKey:
+            return  # rebuilding would drop the user's ticks
+        self._checklistKey = key
+        listWidget = self.ui.structureListWidget
+        listWidget.clear()
+        with slicer.util.tryWithErrorDisplay(_("Failed to list the template's structures.")):
+            for choice in self.logic.structureChoices(*key):
+                item = qt.QListWidgetItem(choice.name)
+                item.setFlags((qt.Qt.ItemIsUserCheckable | qt.Qt.ItemIsEnabled) if choice.available else qt.Qt.NoItemFlags)
+                item.setCheckState(qt.Qt.Checked if choice.available else qt.Qt.Unchecked)
+                item.setToolTip(choice.reason)
+                listWidget.addItem(item)
+
+    def _checkedStructures(self) -> list:
+        listWidget = self.ui.structureListWidget
+        items = [listWidget.item(row) for row in range(listWidget.count)]
+        return [item.text() for item in items if item.checkState() == qt.Qt.Checked]
+
+    def _updateEditor(self) -> None:
+        segmentation, ct = self._parameterNode.segmentation, self._parameterNode.ctVolume
+        editor = self.ui.segmentEditorWidget
+        # Also resets the overwrite mode: RT structures overlap, the editor's default erases overlaps.
+        self.logic.segmentEditorNode(segmentation, ct)
+        if editor.segmentationNode() is not segmentation:
+            editor.setSegmentationNode(segmentation)
+        if ct is not None and editor.sourceVolumeNode() is not ct:
+            editor.setSourceVolumeNode(ct)
 
     @staticmethod
     def _describeVolume(volumeNode) -> str:
@@ -172,15 +318,43 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             name=volumeNode.GetName(), columns=columns, rows=rows, slices=slices,
             sx=spacing[0], sy=spacing[1], sz=spacing[2])
 
+    def _showStatus(self, message: str) -> None:
+        self.ui.progressLabel.text = message
+
+    # --- progress ----------------------------------------------------------------------------------
+
+    def _progress(self, fraction: float, message: str) -> bool:
+        """The Logic's progress callback: show the step, keep the panel responsive, report Cancel."""
+        self.ui.progressBar.value = int(round(fraction * 100))
+        self.ui.progressLabel.text = message
+        slicer.app.processEvents()  # paints the bar and delivers clicks on Cancel
+        return self._cancelRequested
+
+    def _startLongWork(self) -> None:
+        self._cancelRequested = False
+        self.ui.progressBar.value = 0
+        self.ui.cancelButton.enabled = True
+        self.ui.runButton.enabled = False
+
+    def _endLongWork(self) -> None:
+        self.ui.cancelButton.enabled = False
+        self._updateGUIState()
+
+    def onCancelClicked(self) -> None:
+        self._cancelRequested = True
+        self.ui.progressLabel.text = _("Cancelling after the current step…")
+
+    # --- 1. Patient CT -----------------------------------------------------------------------------
+
     def onLoadCTButton(self) -> None:
         seriesUID = self._parameterNode.seriesUID.strip() or None
         with slicer.util.tryWithErrorDisplay(_("Failed to load the CT series."), waitCursor=True):
-            volumeNode = self.logic.loadCT(self._parameterNode.ctFolder, seriesUID=seriesUID)
+            volumeNode = self.logic.loadCT(self._parameterNode.ctFolder, seriesUID=seriesUID, progress=self._progress)
             self._showCT(volumeNode)
 
     def onLoadPhantomButton(self) -> None:
         with slicer.util.tryWithErrorDisplay(_("Failed to load the sample phantom."), waitCursor=True):
-            volumeNode = self.logic.loadSamplePhantom()
+            volumeNode = self.logic.loadSamplePhantom(progress=self._progress)
             self._showCT(volumeNode)
 
     def _showCT(self, volumeNode) -> None:
@@ -188,9 +362,203 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode.ctVolume = volumeNode
         slicer.util.setSliceViewerLayers(background=volumeNode, fit=True)
 
+    # --- 2. Auto-contour ---------------------------------------------------------------------------
+
+    def onRunButton(self) -> None:
+        node = self._parameterNode
+        self._startLongWork()
+        try:
+            with slicer.util.tryWithErrorDisplay(_("Auto-contouring failed."), waitCursor=True):
+                segmentation = self.logic.autoSegmentChecked(
+                    node.ctVolume, node.engine, node.template or None, self._checkedStructures(),
+                    progress=self._progress)
+                node.segmentation = segmentation
+                self._rememberChoices()
+                self._showStatus(_("{count} structures in '{name}'. Review every contour.").format(
+                    count=segmentation.GetSegmentation().GetNumberOfSegments(), name=segmentation.GetName()))
+        finally:
+            self._endLongWork()
+        self._refreshNames()
+
+    # --- 3. Edit -----------------------------------------------------------------------------------
+
+    def onWindowPresetButton(self, presetId: str) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to set the window."), waitCursor=True):
+            self.logic.applyWindowPreset(self._parameterNode.ctVolume, presetId)
+
+    def onThresholdPresetButton(self, presetId: str) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to start the Threshold effect."), waitCursor=True):
+            preset = self.logic.intensityPreset(presetId)
+            effect = self._activateEffect("Threshold")
+            effect.setParameter("MinimumThreshold", str(preset.threshold_min_hu))
+            effect.setParameter("MaximumThreshold", str(preset.threshold_max_hu))
+            # Left open on purpose: the person checks the preview and presses Apply.
+
+    def onEffectPresetButton(self, presetId: str) -> None:
+        with slicer.util.tryWithErrorDisplay(_("The clean-up step failed."), waitCursor=True):
+            preset = self.logic.effectPreset(presetId)
+            effect = self._activateEffect(preset.effect_name)
+            for key, value in preset.parameters:
+                effect.setParameter(key, value)
+            if preset.needs_preview:
+                effect.self().onPreview()
+            effect.self().onApply()
+            self.ui.segmentEditorWidget.setActiveEffect(None)
+
+    def _activateEffect(self, effectName: str):
+        editor = self.ui.segmentEditorWidget
+        if not editor.currentSegmentID():
+            raise ValueError(_("Select a segment in the Segment Editor first."))
+        editor.setActiveEffectByName(effectName)
+        effect = editor.activeEffect()
+        if effect is None:
+            raise ValueError(_("The Segment Editor has no '{name}' effect.").format(name=effectName))
+        return effect
+
+    def onDeriveButton(self) -> None:
+        node = self._parameterNode
+        recipes = [text.strip() for text in node.deriveRecipes.split(",") if text.strip()]
+        with slicer.util.tryWithErrorDisplay(_("Failed to derive structures."), waitCursor=True):
+            newIds = self.logic.deriveStructures(node.segmentation, node.ctVolume, recipes)
+            self._showStatus(_("Added {count} derived structures.").format(count=len(newIds)))
+        self._refreshNames()
+
+    # --- 4. Names ----------------------------------------------------------------------------------
+
+    def onSuggestNamesButton(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to suggest names."), waitCursor=True):
+            rows = self.logic.suggestNames(self._parameterNode.segmentation,
+                                           minConfidence=self._parameterNode.minConfidence)
+            self._fillNamesTable(rows)
+
+    def onAcceptNamesButton(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to rename the segments."), waitCursor=True):
+            renames = self.logic.applyNaming(self._parameterNode.segmentation,
+                                             minConfidence=self._parameterNode.minConfidence)
+            self._showStatus(_("Renamed {count} segments.").format(count=sum(r.applied for r in renames)))
+        self._refreshNames()
+
+    def _refreshNames(self) -> None:
+        if self._parameterNode.segmentation is not None:
+            self.onSuggestNamesButton()
+
+    def _fillNamesTable(self, rows) -> None:
+        table = self.ui.namesTableWidget
+        self._fillingNames = True
+        try:
+            table.setRowCount(len(rows))
+            for index, row in enumerate(rows):
+                nameItem = qt.QTableWidgetItem(row.current_name)
+                nameItem.setData(qt.Qt.UserRole, row.segment_id)
+                table.setItem(index, 0, nameItem)
+                suggested = row.suggested_name if row.suggested_name != row.current_name else "="
+                mark = " ✓" if row.will_apply else ""
+                self._setReadOnlyCell(table, index, 1, suggested + mark, row.reason)
+                self._setReadOnlyCell(table, index, 2, f"{row.confidence:.2f}", row.reason)
+                self._setReadOnlyCell(table, index, 3, row.roi_type.value, "")
+                colourItem = self._setReadOnlyCell(table, index, 4, "", "RGB {} {} {}".format(*row.color))
+                colourItem.setBackground(qt.QColor(*row.color))
+        finally:
+            self._fillingNames = False
+
+    @staticmethod
+    def _setReadOnlyCell(table, row: int, column: int, text: str, toolTip: str):
+        item = qt.QTableWidgetItem(text)
+        item.setFlags(qt.Qt.ItemIsSelectable | qt.Qt.ItemIsEnabled)
+        item.setToolTip(toolTip)
+        table.setItem(row, column, item)
+        return item
+
+    def onNameEdited(self, item) -> None:
+        if self._fillingNames or item.column() != 0:
+            return
+        segmentation, segmentId, newName = self._parameterNode.segmentation, item.data(qt.Qt.UserRole), item.text()
+        with slicer.util.tryWithErrorDisplay(_("The segment was not renamed."), waitCursor=True):
+            sideChange = self.logic.sideChange(segmentation, segmentId, newName)
+            # The Logic never decides a side change; a person does, here.
+            confirmed = bool(sideChange) and slicer.util.confirmYesNoDisplay(
+                _("{reason}. Rename anyway?").format(reason=sideChange), windowTitle=_("Side change"))
+            if not sideChange or confirmed:
+                self.logic.renameSegment(segmentation, segmentId, newName, sideChangeConfirmed=confirmed)
+        self._refreshNames()
+
+    # --- 5. Check ----------------------------------------------------------------------------------
+
+    def onCheckButton(self) -> None:
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("The check failed."), waitCursor=True):
+            findings = self.logic.check(node.segmentation, node.ctVolume, template=node.template or None, tps=node.tps)
+            self._fillFindingsTable(findings)
+
+    def _fillFindingsTable(self, findings) -> None:
+        self._findings = list(findings)
+        table = self.ui.findingsTableWidget
+        table.setRowCount(len(self._findings))
+        for index, finding in enumerate(self._findings):
+            cells = (finding.severity.value, finding.code, finding.roi_name or "",
+                     "" if finding.slice_index is None else str(finding.slice_index), finding.message)
+            for column, text in enumerate(cells):
+                self._setReadOnlyCell(table, index, column, text, finding.hint)
+        errors = sum(f.severity.value == "error" for f in self._findings)
+        self.ui.checkSummaryLabel.text = _("{count} findings, {errors} errors (errors block a clinical export).").format(
+            count=len(self._findings), errors=errors) if self._findings else _("No findings.")
+
+    def onFindingClicked(self, row: int, column: int) -> None:
+        finding = self._findings[row]
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("Cannot show this finding."), waitCursor=True):
+            target = self.logic.jumpToFinding(node.segmentation, node.ctVolume, finding.roi_name, finding.slice_index)
+            if target is not None and target.segment_id:
+                self.ui.segmentEditorWidget.setCurrentSegmentID(target.segment_id)
+
+    # --- 6. Export ---------------------------------------------------------------------------------
+
+    def onExportButton(self) -> None:
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("Export failed; nothing was written."), waitCursor=True):
+            result = self.logic.exportRTSTRUCT(
+                node.segmentation, node.ctVolume, node.exportFolder, tps=node.tps, engine=node.exportEngine,
+                structureSetLabel=node.structureSetLabel, overwrite=node.overwrite)
+            node.rtstructFile = pathlib.Path(result.path)
+            self._rememberChoices()
+            self.ui.exportResultLabel.text = self._describeExport(result)
+
+    @staticmethod
+    def _describeExport(result) -> str:
+        verification = result.verification
+        counts = {}
+        for finding in verification.findings:
+            counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
+        dice = min(verification.dice.values()) if verification.dice else None
+        text = _("Wrote {file}: {rois} ROIs. Verification: {errors} errors, {warnings} warnings.").format(
+            file=pathlib.Path(result.path).name, rois=verification.rois_checked, errors=counts.get("error", 0),
+            warnings=counts.get("warning", 0))
+        if dice is not None:
+            text += " " + _("Lowest round-trip Dice {dice:.3f}.").format(dice=dice)
+        if verification.has_errors:
+            text += " " + _("Do not use this file clinically; see {report}.").format(
+                report=pathlib.Path(result.verification_path).name)
+        return text
+
+    def onReportButton(self) -> None:
+        node = self._parameterNode
+        outPath = node.rtstructFile.with_name(node.rtstructFile.stem + ".review.html")
+        with slicer.util.tryWithErrorDisplay(_("The review report was not written."), waitCursor=True):
+            report = self.logic.writeReport(node.rtstructFile, node.ctVolume, outPath, tps=node.tps,
+                                            template=node.template or None, overwrite=node.overwrite,
+                                            progress=self._progress)
+            self.ui.reportResultLabel.text = _("Wrote {file}: {structures} structures, {findings} findings.").format(
+                file=outPath.name, structures=report.structure_count, findings=report.findings_count)
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(str(outPath)))
+
 
 class OARContourTest(ScriptedLoadableModuleTest):
-    """Self-test run by CTest (``py_OARContour``) and by the panel's "Reload and Test" button."""
+    """Self-test run by CTest (``py_OARContour``) and by the panel's "Reload and Test" button.
+
+    The workflow steps share one scene and run in order: load the phantom, auto-contour, name,
+    derive, check, export (OARContour's writer, and SlicerRT's when installed), report; then the
+    panel is driven through its own buttons.
+    """
 
     def setUp(self):
         slicer.mrmlScene.Clear()
@@ -198,6 +566,124 @@ class OARContourTest(ScriptedLoadableModuleTest):
     def runTest(self):
         self.setUp()
         self.test_LoadPhantomCT()
+        self.setUp()
+        self.test_Workflow()
+        self.setUp()
+        self.test_PanelButtons()
+
+    def test_Workflow(self):
+        """The whole workflow through the Logic on the embedded phantom, each step checked."""
+        logic = OARContourLogic()
+        with tempfile.TemporaryDirectory(prefix="OARContourTest-") as folderName:
+            outputDir = pathlib.Path(folderName)
+            ctNode = self._step_loadSamplePhantom(logic, outputDir / "phantom")
+            segNode = self._step_autoSegment(logic, ctNode)
+            self._step_applyNaming(logic, segNode)
+            self._step_deriveStructures(logic, segNode, ctNode)
+            self._step_check(logic, segNode, ctNode)
+            result = self._step_exportBuiltin(logic, segNode, ctNode, outputDir / "builtin")
+            if hasattr(slicer.modules, "dicomrtimportexport"):
+                self._step_exportSlicerRT(logic, segNode, ctNode, outputDir / "slicerrt")
+            else:
+                self.delayDisplay("SlicerRT is not installed: SlicerRT export not tested")
+            self._step_writeReport(logic, result, ctNode, outputDir)
+        self.delayDisplay("Workflow test passed")
+
+    def _step_loadSamplePhantom(self, logic, outputDir):
+        ctNode = logic.loadSamplePhantom(outputDir=outputDir)
+        self.assertTrue(ctNode.IsA("vtkMRMLScalarVolumeNode"))
+        self.assertTrue(logic.getCTReference(ctNode).is_referenceable, "the phantom CT has no UIDs to reference")
+        self.delayDisplay("1. Phantom loaded")
+        return ctNode
+
+    def _step_autoSegment(self, logic, ctNode):
+        segNode = logic.autoSegment(ctNode, engine="classical")
+        names = self._segmentNames(segNode)
+        for expected in ("Body", "Lung_L", "Lung_R", "SpinalCanal"):
+            self.assertIn(expected, names)
+        for segmentId in names.values():
+            self.assertGreater(slicer.util.arrayFromSegmentBinaryLabelmap(segNode, segmentId, ctNode).sum(), 0,
+                               f"segment {segmentId} is empty")
+        self.delayDisplay("2. Auto-contoured")
+        return segNode
+
+    def _step_applyNaming(self, logic, segNode):
+        segment = segNode.GetSegmentation().GetSegment(self._segmentNames(segNode)["Lung_L"])
+        segment.SetName("Lt Lung")  # as a clinic might name it
+        renames = {r.old_name: r for r in logic.applyNaming(segNode)}
+        self.assertEqual(renames["Lt Lung"].new_name, "Lung_L")
+        self.assertTrue(renames["Lt Lung"].applied)
+        self.assertEqual(segment.GetName(), "Lung_L")
+        self.delayDisplay("3. Named")
+
+    def _step_deriveStructures(self, logic, segNode, ctNode):
+        newIds = logic.deriveStructures(segNode, ctNode, ["SpinalCanal:5"])
+        self.assertEqual(len(newIds), 1)
+        canal = slicer.util.arrayFromSegmentBinaryLabelmap(segNode, self._segmentNames(segNode)["SpinalCanal"], ctNode)
+        prv = slicer.util.arrayFromSegmentBinaryLabelmap(segNode, newIds[0], ctNode)
+        self.assertGreater(prv.sum(), canal.sum(), "the PRV is not larger than its organ")
+        self.assertFalse(((canal > 0) & (prv == 0)).any(), "the PRV does not contain its organ")
+        self.delayDisplay("4. PRV derived")
+
+    def _step_check(self, logic, segNode, ctNode):
+        errors = [f for f in logic.check(segNode, ctNode) if f.severity.value == "error"]
+        self.assertEqual(errors, [], "QA found errors on the phantom")
+        self.delayDisplay("5. Checked")
+
+    def _step_exportBuiltin(self, logic, segNode, ctNode, outputDir):
+        outputDir.mkdir(parents=True)
+        result = logic.exportRTSTRUCT(segNode, ctNode, outputDir, structureSetLabel="SelfTest")
+        self.assertTrue(result.path.is_file())
+        self.assertFalse(result.verification.has_errors, [f.message for f in result.verification.findings])
+        self.assertEqual(result.verification.rois_checked, segNode.GetSegmentation().GetNumberOfSegments())
+        for name, dice in result.verification.dice.items():
+            self.assertGreater(dice, 0.99, f"round trip of {name}")
+        self.delayDisplay("6. Exported and verified")
+        return result
+
+    def _step_exportSlicerRT(self, logic, segNode, ctNode, outputDir):
+        outputDir.mkdir(parents=True)
+        result = logic.exportRTSTRUCT(segNode, ctNode, outputDir, engine="slicerrt", structureSetLabel="SelfTestRT")
+        self.assertTrue(pathlib.Path(result.path).is_file())
+        self.assertFalse(result.verification.has_errors, [f.message for f in result.verification.findings])
+        self.delayDisplay("6b. Exported through SlicerRT and verified")
+
+    def _step_writeReport(self, logic, result, ctNode, outputDir):
+        report = logic.writeReport(result.path, ctNode, outputDir / "review.html")
+        self.assertTrue((outputDir / "review.html").is_file())
+        self.assertEqual(report.structure_count, result.verification.rois_checked)
+        self.delayDisplay("7. Review report written")
+
+    def test_PanelButtons(self):
+        """Drive the panel: phantom button, Run, Suggest names, Check, a finding click, Export."""
+        slicer.util.selectModule("OARContour")
+        widget = slicer.util.getModuleWidget("OARContour")
+        ui, node = widget.ui, widget._parameterNode
+        ui.loadPhantomButton.click()
+        self.assertIsNotNone(node.ctVolume, "the phantom button loaded no CT")
+        self.assertTrue(ui.runButton.enabled)
+        ui.runButton.click()
+        self.assertIsNotNone(node.segmentation, "Run produced no segmentation")
+        self.assertEqual(ui.namesTableWidget.rowCount, node.segmentation.GetSegmentation().GetNumberOfSegments())
+        self.assertEqual(ui.segmentEditorWidget.mrmlSegmentEditorNode().GetOverwriteMode(),
+                         slicer.vtkMRMLSegmentEditorNode.OverwriteNone)
+        ui.lungWindowButton.click()
+        self.assertEqual(node.ctVolume.GetDisplayNode().GetWindow(), 1500)
+        ui.checkButton.click()
+        self.assertIn(ui.checkSummaryLabel.text.split(" ")[0], ("No", str(ui.findingsTableWidget.rowCount)))
+        with tempfile.TemporaryDirectory(prefix="OARContourPanel-") as folderName:
+            node.exportFolder = pathlib.Path(folderName)
+            node.structureSetLabel = "PanelTest"
+            ui.exportButton.click()
+            self.assertTrue((pathlib.Path(folderName) / "RS_PanelTest.dcm").is_file(), ui.exportResultLabel.text)
+            self.assertIn("0 errors", ui.exportResultLabel.text)
+        self.delayDisplay("Panel test passed")
+
+    @staticmethod
+    def _segmentNames(segNode) -> dict:
+        segmentation = segNode.GetSegmentation()
+        ids = [segmentation.GetNthSegmentID(n) for n in range(segmentation.GetNumberOfSegments())]
+        return {segmentation.GetSegment(i).GetName(): i for i in ids}
 
     def test_LoadPhantomCT(self):
         """Write the synthetic phantom as DICOM, load it, and check geometry and hierarchy."""

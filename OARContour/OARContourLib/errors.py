@@ -47,6 +47,12 @@ class ExportError(OARContourError):
     code = "EXPORT_ERROR"
 
 
+class EngineError(OARContourError):
+    """An external segmentation engine (TotalSegmentator) failed while running; nothing was written."""
+
+    code = "ENGINE_ERROR"
+
+
 class CancelledError(OARContourError):
     """The user cancelled a long operation through its progress callback."""
 

@@ -15,7 +15,7 @@ import re
 import struct
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,8 @@ class MaskInput:
     mask: np.ndarray
     offset_kji: tuple[int, int, int]
     color: tuple[int, int, int] | None = None
+    #: Segment tags of a ``.seg.nrrd`` segment (see :mod:`.segment_tags`); empty for other sources.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path | None = None,

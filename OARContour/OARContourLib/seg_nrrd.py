@@ -39,7 +39,8 @@ def read_seg_nrrd(path: Path, geometry: ImageGeometry) -> tuple[list[MaskInput],
         array, found = on_ct_grid(image, geometry, segment["name"])
         block, offset = crop(array != 0)
         color = tuple(int(round(255 * c)) for c in segment.get("color", (1.0, 0.0, 0.0))[:3])
-        masks.append(MaskInput(segment["name"], block, offset, color))  # type: ignore[arg-type]
+        tags = {str(k): str(v) for k, v in (segment.get("tags") or {}).items()}
+        masks.append(MaskInput(segment["name"], block, offset, color, tags))  # type: ignore[arg-type]
         findings += found
     return masks, findings
 

@@ -7,19 +7,17 @@ carry TG-263 names, table colours, RT ROI types, AUTOMATIC generation and proven
 Engines:
 
 - ``classical``: thresholds and morphology, no weights (:mod:`.classical`).
-- ``totalsegmentator``: not run from here yet. :func:`check_totalsegmentator` says what is missing
-  (package, weights); outputs of a TotalSegmentator run are imported with
-  :func:`~.totalsegmentator_outputs.import_totalsegmentator_output`.
+- ``totalsegmentator``: TotalSegmentator in a child process (:mod:`.ts_engine`), after a preflight
+  that lists everything missing (package, weights, licence, memory); existing outputs are imported
+  with :func:`~.totalsegmentator_outputs.import_totalsegmentator_output`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..ct.model import CTVolume
 from ..errors import InputError
@@ -35,17 +33,23 @@ from .result import (
     make_structure,
 )
 
+if TYPE_CHECKING:
+    from .ts_engine import TSRequest
+    from .ts_model import PreflightReport, TSPlan
+
 logger = logging.getLogger(__name__)
 
 CLASSICAL = "classical"
 TOTALSEGMENTATOR = "totalsegmentator"
 ENGINES = (CLASSICAL, TOTALSEGMENTATOR)
-INSTALL_HINT = "pip install 'oarcontour[totalsegmentator]'"
+#: Devices a caller may ask for; ``auto`` takes the GPU when TotalSegmentator's torch sees one.
+DEVICES = ("auto", "cpu", "gpu")
 
 
 def run_autoseg(ct: CTVolume, engine: str = CLASSICAL, template: str | None = None,
                 structures: Sequence[str] | None = None,
-                progress: ProgressCallback | None = None) -> AutosegResult:
+                progress: ProgressCallback | None = None, *, device: str = "auto", fast: bool = False,
+                ts_python: str | None = None) -> AutosegResult:
     """Auto-segment ``ct`` with ``engine``.
 
     Parameters
@@ -61,21 +65,26 @@ def run_autoseg(ct: CTVolume, engine: str = CLASSICAL, template: str | None = No
         TG-263 names to produce instead of a template; default: all the engine offers.
     progress
         ``progress(fraction, message) -> cancel``; returning True raises CancelledError.
+    device, fast, ts_python
+        TotalSegmentator only: ``"auto"``, ``"cpu"`` or ``"gpu"``; the 3 mm models; the Python
+        that has TotalSegmentator (default ``$OARCONTOUR_TS_PYTHON``, else this one).
 
     Raises
     ------
     InputError
-        Unknown engine, template or structure (the message lists the valid ones); TotalSegmentator
-        not installed or its weights missing.
+        Unknown engine, template or structure (the message lists the valid ones); the
+        TotalSegmentator preflight failed (not installed, weights or licence missing, too little
+        memory: the message lists each problem and its fix).
+    EngineError
+        TotalSegmentator crashed or was killed (probably out of memory).
     CancelledError
         When ``progress`` asks to stop.
     """
     if engine not in ENGINES:
         raise InputError(f"Unknown auto-segmentation engine '{engine}'.", hint=f"Use one of: {', '.join(ENGINES)}.")
-    wanted, skipped = select_structures(engine, SUPPORTED_STRUCTURES if engine == CLASSICAL else (),
-                                        template, structures)
     if engine == TOTALSEGMENTATOR:
-        check_totalsegmentator()
+        return _run_totalsegmentator(ct, template, structures, progress, device=device, fast=fast, python=ts_python)
+    wanted, skipped = select_structures(engine, SUPPORTED_STRUCTURES, template, structures)
     return _run_classical(ct, wanted, skipped, template, progress)
 
 
@@ -144,33 +153,44 @@ def _run_classical(ct: CTVolume, wanted: list[str], skipped: dict[str, str], tem
     return AutosegResult(tuple(made), skipped, provenance)
 
 
-def totalsegmentator_weights_dir() -> Path:
-    """Where TotalSegmentator looks for weights: $TOTALSEG_WEIGHTS_PATH, else $TOTALSEG_HOME_DIR/nnunet/results."""
-    explicit = os.environ.get("TOTALSEG_WEIGHTS_PATH")
-    if explicit:
-        return Path(explicit).expanduser()
-    home = Path(os.environ.get("TOTALSEG_HOME_DIR") or Path.home() / ".totalsegmentator").expanduser()
-    return home / "nnunet" / "results"
-
-
-def check_totalsegmentator() -> None:
-    """Raise an :class:`InputError` naming what TotalSegmentator still needs (never imports torch).
+def preflight_totalsegmentator(ct: CTVolume, template: str | None = None, structures: Sequence[str] | None = None,
+                               *, device: str = "auto", fast: bool = False,
+                               ts_python: str | None = None) -> tuple[TSPlan, PreflightReport]:
+    """The TotalSegmentator plan and preflight for this request, without running anything.
 
     Raises
     ------
     InputError
-        Always for now: the package is missing, the weights are missing, or running it from
-        OARContour is not available yet (import its output with ``--import-ts`` instead).
+        Unknown device, template or structure (not a failed preflight: read ``report.ok``).
     """
-    if importlib.util.find_spec("totalsegmentator") is None:
-        raise InputError("TotalSegmentator is not installed.",
-                         hint=f"{INSTALL_HINT}, or use --engine classical, or import an existing output "
-                              "with --import-ts PATH.")
-    weights = totalsegmentator_weights_dir()
-    if not weights.is_dir() or not any(weights.iterdir()):
-        raise InputError(f"No TotalSegmentator weights in {weights}.",
-                         hint="Run 'totalseg_download_weights -t total' (or copy a populated "
-                              "~/.totalsegmentator); set TOTALSEG_WEIGHTS_PATH or TOTALSEG_HOME_DIR "
-                              "to use another folder.")
-    raise InputError("Running TotalSegmentator from OARContour is not available yet.",
-                     hint="Run TotalSegmentator on the CT yourself and import its output with --import-ts PATH.")
+    from .ts_engine import check
+
+    return check(ct, totalsegmentator_request(template, structures, device, fast, ts_python))
+
+
+def _run_totalsegmentator(ct: CTVolume, template: str | None, structures: Sequence[str] | None,
+                          progress: ProgressCallback | None, *, device: str, fast: bool,
+                          python: str | None) -> AutosegResult:
+    from .ts_engine import segment_totalsegmentator
+
+    request = totalsegmentator_request(template, structures, device, fast, python)
+    return segment_totalsegmentator(ct, request, progress=progress)
+
+
+def totalsegmentator_request(template: str | None, structures: Sequence[str] | None, device: str = "auto",
+                             fast: bool = False, python: str | None = None) -> TSRequest:
+    """The names TotalSegmentator should produce for a template or list, and the template names it skips.
+
+    Raises
+    ------
+    InputError
+        Unknown device, template, or a listed name no TotalSegmentator task provides.
+    """
+    # Imported here: the TotalSegmentator modules import this one (select_structures).
+    from .ts_engine import TSRequest
+    from .ts_plan import available_structures
+
+    if device not in DEVICES:
+        raise InputError(f"Unknown device '{device}'.", hint=f"Use one of: {', '.join(DEVICES)}.")
+    wanted, skipped = select_structures(TOTALSEGMENTATOR, available_structures(), template, structures)
+    return TSRequest(tuple(wanted), skipped, template, device, fast, python)

@@ -79,13 +79,10 @@ def import_totalsegmentator_output(path: str | Path, ct: CTVolume, task: str = "
         tasks = sorted({m.ts_task for m in tables.ts_map})
         raise InputError(f"Unknown TotalSegmentator task '{task}'.", hint=f"Use one of: {', '.join(tasks)}.")
     report(progress, 0.0, f"Reading {source.name}")
-    masks, findings = read_masks(source, ct.geometry, label_map)
+    by_class, findings = read_classes(source, ct, label_map)
     report(progress, 0.6, "Mapping TotalSegmentator classes to TG-263")
-    by_class = {m.name: m for m in masks if m.mask.any()}
     description = f"OARContour import TotalSegmentator {task}"[:DESCRIPTION_MAX_CHARS]
-    made, skipped = _map_classes(by_class, task, ct.geometry.shape, description)
-    composites, partial = _composites(by_class, task, ct.geometry.shape, description, made)
-    made.update(composites)
+    made, skipped, partial = structures_from_classes(by_class, task, ct.geometry.shape, description)
     findings += partial
     chosen, skipped = _select(made, skipped, template, structures, task)
     report(progress, 1.0, "TotalSegmentator import done")
@@ -94,6 +91,32 @@ def import_totalsegmentator_output(path: str | Path, ct: CTVolume, task: str = "
                   "seconds": round(time.perf_counter() - started, 3)}
     logger.info("Imported %d structure(s) from %s (task %s).", len(chosen), source.name, task)
     return AutosegResult(tuple(chosen), skipped, provenance, tuple(findings))
+
+
+def read_classes(path: Path, ct: CTVolume, label_map: str | Path | None = None,
+                 ) -> tuple[dict[str, MaskInput], list[Finding]]:
+    """TotalSegmentator class name → its (non-empty) mask on ``ct``'s grid, plus resampling findings.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable path, labels without names.
+    """
+    masks, findings = read_masks(path, ct.geometry, label_map)
+    return {m.name: m for m in masks if m.mask.any()}, findings
+
+
+def structures_from_classes(by_class: dict[str, MaskInput], task: str, shape: tuple[int, int, int],
+                            description: str) -> tuple[dict[str, Structure], dict[str, str], list[Finding]]:
+    """TG-263 structures from TotalSegmentator class masks (keyed on class names, never display names).
+
+    Returns the structures by TG-263 name, the classes skipped with their reason, and
+    ``COMPOSITE_PARTIAL`` findings. The Slicer extension adapter uses it for segments too.
+    """
+    made, skipped = _map_classes(by_class, task, shape, description)
+    composites, partial = _composites(by_class, task, shape, description, made)
+    made.update(composites)
+    return made, skipped, partial
 
 
 def _map_classes(by_class: dict[str, MaskInput], task: str, shape: tuple[int, int, int],

@@ -7,29 +7,33 @@ import json
 import sys
 from pathlib import Path
 
-from .. import seg_nrrd
-from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, check_totalsegmentator, run_autoseg
+from .. import seg_nrrd, segment_tags
+from ..autoseg.engine import CLASSICAL, DEVICES, ENGINES, TOTALSEGMENTATOR, preflight_totalsegmentator, run_autoseg
 from ..autoseg.result import AutosegResult
+from ..autoseg.ts_model import PreflightReport, TSPlan
+from ..autoseg.ts_probe import PYTHON_VARIABLE
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, ImageGeometry
 from ..errors import InputError
 from ..progress import ProgressCallback, scaled
 from ..rtstruct.model import Structure
 from ..seg_nrrd import Segment
-from .exit_codes import EXIT_FINDINGS, EXIT_OK
+from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 
 SCHEMA = "oarcontour.autoseg/1"
+PREFLIGHT_SCHEMA = "oarcontour.autoseg-preflight/1"
 SEG_SUFFIX = ".seg.nrrd"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "autoseg", help="automatic OAR contours (classical engine or TotalSegmentator output) as .seg.nrrd",
-        description="Segment the CT with the classical engine (no weights), or import an existing TotalSegmentator "
-                    "output (--import-ts), and write a Slicer .seg.nrrd on the CT grid with TG-263 names.")
+        "autoseg", help="automatic OAR contours (classical engine or TotalSegmentator) as .seg.nrrd",
+        description="Segment the CT with the classical engine (no weights) or TotalSegmentator, or import an "
+                    "existing TotalSegmentator output (--import-ts), and write a Slicer .seg.nrrd on the CT grid "
+                    "with TG-263 names. --preflight only checks whether TotalSegmentator could run.")
     parser.add_argument("ct_dir", metavar="CT_DIR", help="folder of the CT's DICOM files")
-    parser.add_argument("-o", "--out", required=True, help="segmentation file to write (.seg.nrrd)")
+    parser.add_argument("-o", "--out", help="segmentation file to write (.seg.nrrd); required unless --preflight")
     parser.add_argument("--engine", choices=ENGINES, help="segmentation engine (default: classical, or "
                                                           "totalsegmentator with --import-ts)")
     selection = parser.add_mutually_exclusive_group()
@@ -39,8 +43,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                                              "or folder of <class>.nii.gz) to import")
     parser.add_argument("--task", default="total", help="TotalSegmentator task of --import-ts (default: total)")
     parser.add_argument("--labels", metavar="TABLE", help="label,name CSV for a multilabel file without names")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="TotalSegmentator device")
-    parser.add_argument("--fast", action="store_true", help="TotalSegmentator 3 mm model")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="TotalSegmentator device (default: auto, the GPU when one is usable)")
+    parser.add_argument("--fast", action="store_true", help="TotalSegmentator 3 mm models (faster, less memory)")
+    parser.add_argument("--ts-python", metavar="PATH",
+                        help=f"Python interpreter that has TotalSegmentator (default: ${PYTHON_VARIABLE}, else this one)")
+    parser.add_argument("--preflight", action="store_true",
+                        help="only check that TotalSegmentator can run (weights, licence, memory, device); "
+                             "exit 0 if it can, 2 if not")
     parser.add_argument("--series", metavar="UID", help="CT Series Instance UID when CT_DIR holds several")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -48,11 +58,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.preflight:
+        return run_preflight(args)
     out = _check_output(args.out, args.overwrite)
     engine = _engine(args)
     structures = _structure_list(args.structures)
-    if engine == TOTALSEGMENTATOR and not args.import_ts:
-        check_totalsegmentator()  # before the (slow) CT load
     progress = terminal_progress(not args.json and not args.quiet)
     ct = load_ct(args.ct_dir, args.series)
     result = _segment(args, ct, engine, structures, scaled(progress, 0.0, 0.85))
@@ -73,10 +83,46 @@ def _segment(args: argparse.Namespace, ct: CTVolume, engine: str, structures: li
 
         return import_totalsegmentator_output(args.import_ts, ct, task=args.task, label_map=args.labels,
                                               template=args.template, structures=structures, progress=progress)
-    return run_autoseg(ct, engine=engine, template=args.template, structures=structures, progress=progress)
+    return run_autoseg(ct, engine=engine, template=args.template, structures=structures, progress=progress,
+                       device=args.device, fast=args.fast, ts_python=args.ts_python)
 
 
-def _check_output(path: str, overwrite: bool) -> Path:
+def run_preflight(args: argparse.Namespace) -> int:
+    """Print what a TotalSegmentator run would do and every problem blocking it; run nothing."""
+    if args.engine == CLASSICAL or args.import_ts:
+        raise InputError("--preflight checks a TotalSegmentator run; it cannot be combined with --engine classical "
+                         "or --import-ts.", hint="Drop those options, or drop --preflight.")
+    ct = load_ct(args.ct_dir, args.series)  # the memory estimate needs the CT's size
+    plan, report = preflight_totalsegmentator(ct, args.template, _structure_list(args.structures),
+                                              device=args.device, fast=args.fast, ts_python=args.ts_python)
+    if args.json:
+        print_json({"schema": PREFLIGHT_SCHEMA, **report.to_dict(),
+                    "runs": [run.to_dict() for run in plan.runs], "unavailable": dict(plan.unavailable)})
+    else:
+        _print_preflight(plan, report)
+    return EXIT_OK if report.ok else EXIT_BAD_INPUT
+
+
+def _print_preflight(plan: TSPlan, report: PreflightReport) -> None:
+    environment = report.environment
+    version = environment.version if environment and environment.version else "not installed"
+    python = environment.python if environment else "?"
+    print(f"TotalSegmentator {version} ({python}); device {report.device}")
+    for run in plan.runs:
+        subset = f" ({len(run.roi_subset)} classes)" if run.roi_subset else ""
+        print(f"RUN     {run.task}{subset}{' fast' if run.fast else ''}: {', '.join(run.structures)}")
+    for name, reason in plan.unavailable.items():
+        print(f"SKIPPED {name}: {reason}")
+    for finding in report.findings:
+        hint = f" ({finding.hint})" if finding.hint else ""
+        print(f"{finding.severity.value.upper():<7} {finding.code}: {finding.message}{hint}")
+    print("Preflight OK: TotalSegmentator can run." if report.ok else
+          "Preflight failed: TotalSegmentator cannot run (see the errors above).")
+
+
+def _check_output(path: str | None, overwrite: bool) -> Path:
+    if not path:
+        raise InputError("An output file is required.", hint=f"Pass --out structures{SEG_SUFFIX}, or --preflight.")
     out = Path(path).expanduser()
     if not out.name.lower().endswith(SEG_SUFFIX):
         raise InputError(f"Output {out.name} must end in {SEG_SUFFIX}.", hint=f"e.g. --out structures{SEG_SUFFIX}")
@@ -116,9 +162,10 @@ def write_seg_nrrd(out: Path, geometry: ImageGeometry, result: AutosegResult,
 
 
 def _segment_tags(structure: Structure) -> dict[str, str]:
-    return {"DICOM.RTROIInterpretedType": structure.roi_type.value,
-            "DICOM.ROIGenerationAlgorithm": structure.algorithm.value,
-            "DICOM.ROIGenerationDescription": structure.description.replace("|", "/")}
+    # The same tags the Slicer Logic sets, so `oarcontour export` and Slicer read them back.
+    tags = segment_tags.tags_for(structure)
+    tags[segment_tags.DESCRIPTION_TAG] = structure.description.replace("|", "/")  # '|' separates .seg.nrrd fields
+    return tags
 
 
 def _report(args: argparse.Namespace, out: Path, result: AutosegResult, written: bool) -> None:

@@ -1,9 +1,9 @@
-"""``oarcontour demo --out DIR``: the main job on the embedded phantom, headless.
+"""``oarcontour demo --out DIR``: the whole job on the embedded phantom, headless.
 
-Write the phantom → inspect it → load it through the Slicer Logic on slicer-core → auto-contour it
-with the classical engine (Thorax template) → add a PRV → export an RTSTRUCT referencing the
-phantom CT → verify it (41 rules and a round trip) → save a summary. The Slicer-panel steps
-(naming review, checks, report) join when they land.
+Write the phantom → inspect it → load it with the Slicer Logic on slicer-core → auto-contour it
+with the classical engine (Thorax template) → add hand-drawn structures under informal names and
+name them by TG-263 → add a PRV → check → export an RTSTRUCT referencing the phantom CT → verify
+it → write the HTML review report. Every step is the Logic method a panel button calls.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from ..ct.inspection import inspect_folder
 from ..errors import InputError
@@ -24,7 +25,8 @@ from .output import print_json, terminal_progress
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run the whole workflow on the embedded phantom (needs oarcontour[headless])",
-        description="Write the anatomical phantom, inspect it and load it with the Slicer Logic headless.")
+        description="Write the anatomical phantom and run the whole contouring workflow on it with the "
+                    "Slicer Logic, headless: load, auto-contour, name, derive, check, export, verify, report.")
     parser.add_argument("-o", "--out", default="demo_output", help="output folder (default: demo_output)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -43,19 +45,28 @@ def run(args: argparse.Namespace) -> int:
     inspection = inspect_folder(phantom.ct_dir)
     (out / "inspect.json").write_text(json.dumps(inspection.to_dict(), indent=2))
     clock.step("inspect", out / "inspect.json")
-    volume_path, dimensions = demo_steps.load_with_logic(phantom.ct_dir, out)
+    scene, volume_path, dimensions = demo_steps.load_with_logic(phantom.ct_dir, out)
     clock.step("load (Logic, slicer-core)", volume_path)
-    ct = demo_steps.load_ct(phantom.ct_dir)
-    result, accuracy = demo_steps.autocontour(ct, phantom.truth_dir, out)
-    clock.step(f"auto-contour, classical ({len(result.structures)} structures)", out / "autoseg.json")
-    structures = [*result.structures, *demo_steps.derived_structures(ct, result)]
-    clock.step("derive PRV", out / "autoseg.json")
-    rtstruct_path, verification = demo_steps.export_and_verify(ct, structures, out)
-    clock.step(f"export + verify RTSTRUCT ({len(verification.findings)} findings)", rtstruct_path)
-    summary = {"schema": "oarcontour.demo/1", "output": str(out), "ct_dimensions_ijk": dimensions,
+    automatic, accuracy = demo_steps.autocontour(scene, phantom.truth_dir, out)
+    clock.step(f"auto-contour, classical ({len(automatic)} structures)", out / "autoseg.json")
+    demo_steps.add_hand_drawn(scene, phantom.truth_dir)
+    renames = demo_steps.name_structures(scene, out)
+    clock.step(f"names ({sum(r['applied'] for r in renames)} renamed)", out / "names.json")
+    derived = demo_steps.derive(scene, out)
+    clock.step(f"derive PRV ({', '.join(derived)})", out / "derived.json")
+    findings = demo_steps.check(scene, out)
+    clock.step(f"check ({len(findings)} findings)", out / "check.json")
+    export = demo_steps.export_and_verify(scene, out)
+    verification = export.verification
+    clock.step(f"export + verify RTSTRUCT ({len(verification.findings)} findings)", export.path)
+    report = demo_steps.review_report(export.path, phantom.ct_dir, out)
+    clock.step("review report", report)
+    summary = {"schema": "oarcontour.demo/2", "output": str(out), "ct_dimensions_ijk": dimensions,
                "problems": [p.to_dict() for p in inspection.problems], "dice_vs_truth": accuracy,
-               "structures": [s.name for s in structures], "not_tg263": demo_steps.check_names(structures),
-               "round_trip_dice": dict(verification.dice),
+               "renames": [r for r in renames if r["applied"]], "check": findings,
+               "structures": [s.ROIName for s in _roi_names(export.path)],
+               "round_trip_dice": dict(verification.dice), "rtstruct": str(export.path),
+               "verification": str(export.verification_path), "report": str(report),
                "steps": [{"step": s, "seconds": round(t, 2), "output": o} for s, t, o in steps]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.json:
@@ -63,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(steps, summary, out)
     return EXIT_FINDINGS if inspection.has_errors or verification.has_errors else EXIT_OK
+
+
+def _roi_names(rtstruct: Path) -> Any:
+    import pydicom
+
+    return pydicom.dcmread(rtstruct, specific_tags=["StructureSetROISequence"]).StructureSetROISequence
 
 
 class _Clock:
@@ -88,12 +105,22 @@ def _prepare(out: Path, overwrite: bool) -> Path:
 
 
 def _print_summary(steps: list[tuple[str, float, str]], summary: dict, out: Path) -> None:
-    print("OARContour demo — phantom → inspect → load → auto-contour → derive → export → verify")
+    print("OARContour demo — phantom → load → auto-contour → names → PRV → check → export → verify → report")
     for step, seconds, output in steps:
-        print(f"  {step:<48} {seconds:6.2f} s   {output}")
+        print(f"  {step:<52} {seconds:6.2f} s   {output}")
+    print(f"  total {sum(s for _, s, _ in steps):.1f} s")
     print("  Dice of the automatic contours against the phantom's truth:")
     for name, dice in sorted(summary["dice_vs_truth"].items()):
         print(f"    {name:<14} {dice:.3f}")
+    for rename in summary["renames"]:
+        print(f"  renamed '{rename['old_name']}' → '{rename['new_name']}' ({rename['confidence']:.2f})")
+    severities: dict[str, int] = {}
+    for finding in summary["check"]:
+        severities[finding["severity"]] = severities.get(finding["severity"], 0) + 1
+    print(f"  check: {', '.join(f'{n} {s}' for s, n in sorted(severities.items())) or 'no findings'}")
     print(f"  RTSTRUCT round trip: min Dice {min(summary['round_trip_dice'].values()):.3f} over "
           f"{len(summary['round_trip_dice'])} structures")
+    print(f"  RTSTRUCT      {summary['rtstruct']}")
+    print(f"  verification  {summary['verification']}")
+    print(f"  report        {summary['report']}")
     print(f"Outputs are in {out.resolve()}")

@@ -1,78 +1,135 @@
-"""The steps of ``oarcontour demo``, each small and each leaving a file behind to look at."""
+"""The steps of ``oarcontour demo``: the Slicer workflow driven through ``OARContourLogic`` headless.
+
+Each step calls the same Logic method the panel's button (or a user in Slicer's Python console)
+calls, on a slicer-core scene, and leaves a file behind to look at.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..autoseg import AutosegResult, run_autoseg
-from ..ct.load import load_ct
-from ..ct.model import CTVolume
-from ..derive import apply_recipes, spacing_kji
-from ..naming.tables import load_tables
-from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure, full_mask
-from ..rtstruct.verify import VerificationReport, verify_rtstruct
-from ..rtstruct.write import write_rtstruct
+import numpy as np
 
-#: Derived structures the demo adds to the automatic ones.
+#: Derived structures the demo adds to the automatic ones (a 5 mm PRV of the spinal canal).
 DEMO_RECIPES = ("SpinalCanal:5",)
+#: Phantom truth structures added as if drawn by hand, under the names (and colours) a user picked.
+HAND_DRAWN = {"Heart": ("heart", (230, 60, 60)), "Esophagus": ("Oesophagus", (240, 160, 40)),
+              "SpinalCord": ("Spinal Cord", (255, 255, 0))}
+TEMPLATE = "Thorax"
 
 
-def load_with_logic(ct_dir: Path, out: Path) -> tuple[Path, list[int]]:
-    """Load the CT through ``OARContourLogic.loadCT`` on a headless scene and save it as NRRD."""
+@dataclass
+class DemoScene:
+    """The Logic and the nodes the steps share."""
+
+    logic: Any
+    ct_node: Any
+    seg_node: Any = None
+
+
+def load_with_logic(ct_dir: Path, out: Path) -> tuple[DemoScene, Path, list[int]]:
+    """``OARContourLogic.loadCT`` on a headless scene; the CT is also saved as NRRD to look at."""
     from .. import headless  # imports slicer: only here, so the other commands run without it
 
     headless.setup()
     from ..logic import OARContourLogic
 
-    node = OARContourLogic().loadCT(ct_dir)
+    logic = OARContourLogic()
+    node = logic.loadCT(ct_dir)
     target = out / "scene" / "CT.nrrd"
     target.parent.mkdir(parents=True, exist_ok=True)
     storage = node.CreateDefaultStorageNode()
     storage.SetFileName(str(target))
     if not storage.WriteData(node):
         raise OSError(f"Could not write {target}.")
-    return target, list(node.GetImageData().GetDimensions())
+    return DemoScene(logic, node), target, list(node.GetImageData().GetDimensions())
 
 
-def autocontour(ct: CTVolume, truth_dir: Path, out: Path) -> tuple[AutosegResult, dict[str, float]]:
-    """Classical engine on the Thorax template; Dice of each structure against the phantom's truth."""
+def autocontour(scene: DemoScene, truth_dir: Path, out: Path) -> tuple[list[str], dict[str, float]]:
+    """``autoSegment`` with the classical engine on the Thorax template; Dice against the phantom's truth."""
+    scene.seg_node = scene.logic.autoSegment(scene.ct_node, engine="classical", template=TEMPLATE)
+    names = _segment_names(scene)
+    accuracy = {name: round(_dice(_segment_mask(scene, name), _truth(truth_dir, name)), 4)
+                for name in names if (truth_dir / f"{name}.nii.gz").is_file()}
+    provenance = json.loads(scene.seg_node.GetAttribute("OARContour.Provenance") or "{}")
+    _write_json(out / "autoseg.json", {"structures": names, "dice_vs_truth": accuracy, "provenance": provenance})
+    return names, accuracy
+
+
+def add_hand_drawn(scene: DemoScene, truth_dir: Path) -> list[str]:
+    """Add phantom truth structures under informal names, as a user drawing them in Slicer would."""
+    from ..logic import segmentation_nodes
+    from ..rtstruct.model import GenerationAlgorithm, Structure
+
+    for truth_name, (typed_name, color) in HAND_DRAWN.items():
+        mask = _truth(truth_dir, truth_name)
+        drawn = Structure(typed_name, mask, color=color, algorithm=GenerationAlgorithm.MANUAL)
+        segmentation_nodes.add_segment(scene.seg_node, scene.ct_node, drawn, mask)
+    return [typed_name for typed_name, _ in HAND_DRAWN.values()]
+
+
+def name_structures(scene: DemoScene, out: Path) -> list[dict[str, Any]]:
+    """``applyNaming``: TG-263 names for the hand-drawn segments; the decisions are saved."""
+    decisions = [d.to_dict() for d in scene.logic.applyNaming(scene.seg_node)]
+    _write_json(out / "names.json", decisions)
+    return decisions
+
+
+def derive(scene: DemoScene, out: Path) -> list[str]:
+    """``deriveStructures``: the PRVs of :data:`DEMO_RECIPES`."""
+    new_ids = scene.logic.deriveStructures(scene.seg_node, scene.ct_node, list(DEMO_RECIPES))
+    segmentation = scene.seg_node.GetSegmentation()
+    names = [segmentation.GetSegment(segment_id).GetName() for segment_id in new_ids]
+    _write_json(out / "derived.json", {"recipes": list(DEMO_RECIPES), "structures": names})
+    return names
+
+
+def check(scene: DemoScene, out: Path) -> list[dict[str, Any]]:
+    """``check``: QA findings on the Thorax template (manual structures the engine cannot draw included)."""
+    findings = [f.to_dict() for f in scene.logic.check(scene.seg_node, scene.ct_node, template=TEMPLATE)]
+    _write_json(out / "check.json", findings)
+    return findings
+
+
+def export_and_verify(scene: DemoScene, out: Path) -> Any:
+    """``exportRTSTRUCT`` (builtin engine): the RTSTRUCT referencing the phantom CT, verified."""
+    return scene.logic.exportRTSTRUCT(scene.seg_node, scene.ct_node, out, structureSetLabel="OARContourDemo",
+                                      overwrite=True)
+
+
+def review_report(rtstruct: Path, ct_dir: Path, out: Path) -> Path:
+    """The self-contained HTML review page of the exported RTSTRUCT."""
+    from ..report import build_report
+
+    target = out / "report.html"
+    build_report(rtstruct, ct_dir, target, template=TEMPLATE)
+    return target
+
+
+def _segment_names(scene: DemoScene) -> list[str]:
+    segmentation = scene.seg_node.GetSegmentation()
+    return [segmentation.GetNthSegment(n).GetName() for n in range(segmentation.GetNumberOfSegments())]
+
+
+def _segment_mask(scene: DemoScene, name: str) -> np.ndarray:
+    from ..logic import segmentation_nodes
+
+    segment_id = scene.seg_node.GetSegmentation().GetSegmentIdBySegmentName(name)
+    return segmentation_nodes.segment_mask(scene.seg_node, segment_id, scene.ct_node)
+
+
+def _truth(truth_dir: Path, name: str) -> np.ndarray:
     import SimpleITK as sitk
 
-    result = run_autoseg(ct, engine="classical", template="Thorax")
-    accuracy = {}
-    for structure in result.structures:
-        truth_file = truth_dir / f"{structure.name}.nii.gz"
-        if truth_file.is_file():
-            truth = sitk.GetArrayFromImage(sitk.ReadImage(str(truth_file))) > 0
-            found = full_mask(structure, ct.hu.shape)
-            accuracy[structure.name] = round(2 * float((truth & found).sum()) / max(truth.sum() + found.sum(), 1), 4)
-    (out / "autoseg.json").write_text(json.dumps({**result.to_dict(), "dice_vs_truth": accuracy}, indent=2))
-    return result, accuracy
+    return np.asarray(sitk.GetArrayFromImage(sitk.ReadImage(str(truth_dir / f"{name}.nii.gz")))) > 0
 
 
-def derived_structures(ct: CTVolume, result: AutosegResult) -> list[Structure]:
-    masks = {s.name: full_mask(s, ct.hu.shape) for s in result.structures}
-    derived = apply_recipes(masks, spacing_kji(ct.geometry), list(DEMO_RECIPES))
-    return [Structure(n.name, derived.masks[n.name], color=n.color, roi_type=n.roi_type,
-                      algorithm=GenerationAlgorithm.AUTOMATIC, description="OARContour derive: 5 mm PRV")
-            for n in derived.names]
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2.0 * float(np.count_nonzero(a & b)) / max(int(np.count_nonzero(a)) + int(np.count_nonzero(b)), 1)
 
 
-def export_and_verify(ct: CTVolume, structures: list[Structure], out: Path) -> tuple[Path, VerificationReport]:
-    """Write the RTSTRUCT referencing the phantom CT, then verify it (rules plus round trip)."""
-    target = out / "RS_phantom.dcm"
-    write_rtstruct(target, ct, structures, ExportOptions(structure_set_label="OARContourDemo"))
-    sources = {s.name: full_mask(s, ct.hu.shape) for s in structures}
-    verification = verify_rtstruct(target, ct, source_masks=sources)
-    (out / "RS_phantom.verify.json").write_text(json.dumps(verification.to_dict(), indent=2))
-    return target, verification
-
-
-def check_names(structures: list[Structure]) -> list[str]:
-    """Names that are not official TG-263 (none expected: every demo name comes from the tables)."""
-    tables = load_tables()
-    return [s.name for s in structures if tables.default_for(s.name) is None]
-
-
-__all__ = ["autocontour", "check_names", "derived_structures", "export_and_verify", "load_ct", "load_with_logic"]
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")

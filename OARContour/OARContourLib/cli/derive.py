@@ -1,4 +1,4 @@
-"""``oarcontour derive SEG --out SEG2 --prv SpinalCord:5 --ring PTV:5:15 --subtract Lungs:GTV``."""
+"""``oarcontour derive SEG --out SEG2 --prv SpinalCord:5 --prv CTV:7,post=5 --ring PTV:5:15 --subtract Lungs:GTV``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import segment_tags
 from ..derive import apply_recipes
 from ..errors import InputError
 from ..findings import has_errors
@@ -19,10 +20,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "derive", help="add PRVs, rings and subtractions to a Slicer .seg.nrrd",
         description="Margins are exact in mm on anisotropic voxels (Euclidean distance); results get "
-                    "TG-263 names (SpinalCord_PRV05, zRing_PTV_5_15, Lungs-GTV) and RT ROI types.")
+                    "TG-263 names (SpinalCord_PRV05, zRing_PTV_5_15, Lungs-GTV) and RT ROI types. "
+                    "Directional PRVs take a default margin plus exceptions toward patient directions "
+                    "(anterior/ant/A, posterior/post/P, left/L, right/R, superior/sup/S, inferior/inf/I), "
+                    "e.g. CTV:7,post=5 (named PTV) or SpinalCord:ant=3,post=5,left=3,right=3,sup=0,inf=0 "
+                    "(named SpinalCord_PRV); left is the patient's left whatever the patient position.")
     parser.add_argument("seg", metavar="SEG", help="input .seg.nrrd")
     parser.add_argument("-o", "--out", required=True, help="output .seg.nrrd (input segments + derived ones)")
-    parser.add_argument("--prv", action="append", default=[], metavar="NAME:MM", help="PRV, e.g. SpinalCord:5")
+    parser.add_argument("--prv", action="append", default=[], metavar="NAME:MM[,DIR=MM...][=RESULT]",
+                        help="PRV, e.g. SpinalCord:5, or directional, e.g. CTV:7,post=5=PTV")
     parser.add_argument("--ring", action="append", default=[], metavar="NAME:INNER:OUTER", help="ring, e.g. PTV:5:15")
     parser.add_argument("--subtract", action="append", default=[], metavar="A:B", help="A minus B, e.g. Lungs:GTV")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -37,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     segments, ijk_to_lps = read_seg_nrrd_native(source)
     spacing_kji = tuple(float(v) for v in np.linalg.norm(ijk_to_lps[:3, :3], axis=0)[::-1])
     result = apply_recipes({s.name: s.mask for s in segments}, spacing_kji, recipes,
-                           terminal_progress(not args.json and not args.quiet))
-    derived = [Segment(n.name, result.masks[n.name], n.color, {"OARContour.RTROIInterpretedType": n.roi_type.value})
+                           terminal_progress(not args.json and not args.quiet), ijk_to_lps=ijk_to_lps)
+    derived = [Segment(n.name, result.masks[n.name], n.color, {segment_tags.ROI_TYPE_TAG: n.roi_type.value})
                for n in result.names]
     write_seg_nrrd(target, [*segments, *derived], ijk_to_lps)
     if args.json:

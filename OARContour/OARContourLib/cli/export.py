@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import segment_tags
 from ..ct.load import load_ct
 from ..findings import Finding, has_errors
 from ..mask_files import MaskInput, read_masks
@@ -52,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _structure(mask: MaskInput, index: int) -> Structure:
-    """Colour and RT ROI type from the naming tables when the name is known, else rule-based defaults."""
+    """Type, algorithm and description from the segment's tags (``.seg.nrrd``), else the naming
+    tables' defaults when the name is known, else rule-based defaults; likewise the colour."""
     default = load_tables().default_for(mask.name)
     color = mask.color or (default.color if default else _default_color(index))
-    roi_type = default.roi_type if default else default_roi_type(mask.name)
-    return Structure(mask.name, mask.mask, mask.offset_kji, color, roi_type)
+    roi_type = segment_tags.roi_type_from(mask.tags, default.roi_type if default else default_roi_type(mask.name))
+    return Structure(mask.name, mask.mask, mask.offset_kji, color, roi_type,
+                     segment_tags.algorithm_from(mask.tags), segment_tags.description_from(mask.tags))
 
 
 def _label(label: str) -> str:

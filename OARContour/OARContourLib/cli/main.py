@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import CancelledError, OARContourError
-from . import autoseg, convert, demo, derive, export, inspect_ct, names, phantom, verify
-from .exit_codes import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from ..errors import CancelledError, EngineError, OARContourError
+from . import autoseg, convert, demo, derive, export, inspect_ct, names, phantom, report, verify
+from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg)
+SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (see README: 0, 1, 2, 3, 130)."""
+    """Run the command line; returns the exit code (see README: 0, 1, 2, 3, 4, 130)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CancelledError as exc:
         print(f"oarcontour: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except EngineError as exc:  # TotalSegmentator crashed or was killed: not bad input, not our bug
+        return _fail(args, exc, EXIT_ENGINE)
     except OARContourError as exc:  # InputError and every refusal before anything is written
         return _fail(args, exc, EXIT_BAD_INPUT)
     except Exception as exc:  # the last line of defence: no traceback unless --debug

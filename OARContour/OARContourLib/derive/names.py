@@ -9,6 +9,13 @@
   TG-263's example. When too long, the underscore after ``Ring`` goes (``zRingPTVp1_5_15``).
   Type CONTROL (helpers are not used for dose evaluation).
 * Subtraction: ``Lungs-GTV``; type and colour from the tables (``Body-PTV`` → AVOIDANCE).
+* Directional PRV (a different margin toward A, P, L, R, S, I; :func:`directional_prv_name`):
+  a target volume grown by a setup margin is a PTV (TG-263 §8.2, type first), so the type of a
+  GTV/CTV/ITV/IGTV/ICTV source becomes PTV and the rest of its name stays (``CTVp1_High`` →
+  ``PTVp1_High``; underscores go from left to right when too long). Any other source gets ``_PRV``
+  without digits (``SpinalCord_PRV``, ``OpticNrv_PRV_L``): TG-263's two digits state one margin, and
+  the largest of six would tell a planner more margin than most directions have. Name the result
+  with ``=Name`` to state the margins (or to tell two directional PRVs of one organ apart).
 
 Names that cannot be made to fit 16 characters raise :class:`NamingError` with a hint to name the
 result explicitly.
@@ -21,11 +28,14 @@ from typing import Any
 
 from ..errors import NamingError
 from ..naming.entries import Color
+from ..naming.grammar import TARGET_RE
 from ..naming.markers import Markers, compose
 from ..naming.tables import HELPER_COLOR, NamingTables, load_tables
 from ..rtstruct.model import RoiType
 
 MAX_NAME_LENGTH = 16
+#: Target types a margin turns into a PTV (TG-263 §8.2); a PTV's own expansion is named as a PRV.
+_GROWS_INTO_PTV = frozenset({"GTV", "CTV", "ITV", "IGTV", "ICTV"})
 #: Colour of helpers whose name the tables do not know (the grey of the tables' z helpers).
 FALLBACK_COLOR: Color = HELPER_COLOR
 
@@ -57,6 +67,28 @@ def prv_name(root: str, margin_mm: float) -> str:
                           hint="Use a whole-mm margin of 0-99, or give the result a name of at most 16 characters "
                                "(recipe 'Root:margin=Name').")
     return composed.name
+
+
+def directional_prv_name(root: str) -> tuple[str, RoiType]:
+    """Name and fallback RT ROI type of ``root`` grown by directional margins.
+
+    ``directional_prv_name("CTV_High")`` → ``("PTV_High", RoiType.PTV)``;
+    ``directional_prv_name("OpticNrv_L")`` → ``("OpticNrv_PRV_L", RoiType.AVOIDANCE)``.
+
+    Raises
+    ------
+    NamingError
+        A name over 16 characters even after dropping underscores (targets).
+    """
+    target = TARGET_RE.match(root)
+    if target and target.group("type") in _GROWS_INTO_PTV and target.group("rest")[:1] in ("", "_"):
+        name = "PTV" + root[len(target.group("type")):]
+        candidates = [name]
+        while "_" in candidates[-1]:  # TG-263 §8.2: delete underscores from left to right
+            candidates.append(candidates[-1].replace("_", "", 1))
+        return _first_fitting(candidates, "PTV", "CTV:7,post=5=PTV"), RoiType.PTV
+    composed = compose(root, Markers(prv=True, margin_mm=None))
+    return _first_fitting([composed.name], "PRV", "Root:5,post=3=Name"), RoiType.AVOIDANCE
 
 
 def ring_name(root: str, inner_mm: float, outer_mm: float, *, with_margins: bool = True) -> str:

@@ -32,7 +32,17 @@ from ..qa import check_structures
 from ..rtstruct.model import ExportOptions
 from ..rtstruct.verify import verify_rtstruct
 from ..rtstruct.write import write_rtstruct
-from . import segmentation_nodes, subject_hierarchy, volume_nodes, workflow
+from . import (
+    editor_presets,
+    navigation,
+    panel_choices,
+    segment_names,
+    segmentation_nodes,
+    slicerrt_export,
+    subject_hierarchy,
+    volume_nodes,
+    workflow,
+)
 from .workflow import ExportResult, Rename
 
 #: Node attribute holding the JSON provenance of an auto-segmentation (engine, versions, settings).
@@ -209,17 +219,22 @@ class OARContourLogic:
         template: str | None = None,
         structures: Sequence[str] | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        device: str = "auto",
+        fast: bool = False,
     ) -> Any:
         """Auto-segment a loaded CT into a new segmentation node beside it (same study).
 
         The CT is re-read from its DICOM files (see :func:`.workflow.ct_volume_of`), so the
-        segmentation matches what an RTSTRUCT export will reference.
+        segmentation matches what an RTSTRUCT export will reference. Engine ``totalsegmentator``
+        runs through Slicer's TotalSegmentator extension when it is installed, else as a child
+        process of its own Python (``$OARCONTOUR_TS_PYTHON``).
 
         Parameters
         ----------
         ctNode
             A volume returned by :meth:`loadCT`.
-        engine, template, structures, progress
+        engine, template, structures, progress, device, fast
             As for :func:`OARContourLib.autoseg.run_autoseg`.
 
         Returns
@@ -231,10 +246,21 @@ class OARContourLogic:
         Raises
         ------
         InputError
-            Not a CT loaded by :meth:`loadCT`, its files are gone, or the engine/template is unknown.
+            Not a CT loaded by :meth:`loadCT`, its files are gone, the engine/template is unknown, or
+            the TotalSegmentator preflight failed (the message lists what is missing).
+        EngineError
+            TotalSegmentator failed or was killed (probably out of memory).
         """
+        from ..autoseg.engine import TOTALSEGMENTATOR, totalsegmentator_request
+        from . import ts_extension
+
         volume = self._ct_volume(ctNode)
-        result = run_autoseg(volume, engine=engine, template=template, structures=structures, progress=progress)
+        if engine == TOTALSEGMENTATOR and ts_extension.extension_available():
+            request = totalsegmentator_request(template, structures, device, fast)
+            result = ts_extension.segment_with_extension(ctNode, request, progress=progress)
+        else:
+            result = run_autoseg(volume, engine=engine, template=template, structures=structures, progress=progress,
+                                 device=device, fast=fast)
         node = segmentation_nodes.create_segmentation_node(
             ctNode.GetScene(), ctNode, result.structures, f"{ctNode.GetName()} OARs")
         node.SetAttribute(PROVENANCE_ATTRIBUTE, json.dumps(result.provenance, default=str))
@@ -253,11 +279,16 @@ class OARContourLogic:
         engine: str = "builtin",
         structureSetLabel: str = "OARContour",
         overwrite: bool = False,
+        rereference: bool = True,
     ) -> ExportResult:
         """Write the segments as ``<outputDir>/RS_<structureSetLabel>.dcm`` and verify the file.
 
-        The RTSTRUCT references the CT's original DICOM files; the verification (round trip
-        against the segments' masks included) is saved beside it as ``<file>.verify.json``.
+        ``engine="builtin"`` uses OARContour's writer, which references the CT's original DICOM
+        files. ``engine="slicerrt"`` drives SlicerRT's exporter, then sets the ROI types and
+        algorithms it cannot write and, with ``rereference`` (default), points the file at the
+        original CT; without it the CT copy SlicerRT wrote goes to ``<outputDir>/CT_<label>/``
+        and must be sent too. The verification (round trip against the segments' masks included)
+        is saved beside the file as ``<file>.verify.json``.
 
         Returns
         -------
@@ -267,26 +298,34 @@ class OARContourLogic:
         Raises
         ------
         InputError
-            ``engine`` is not ``"builtin"``, the output exists (without ``overwrite``), the CT's
-            files are gone.
+            Unknown ``engine``; SlicerRT not installed (nothing written); the output exists
+            (without ``overwrite``); the CT's files are gone; SlicerRT's CT copy does not lie on
+            the original grid (re-referencing refused).
         ExportError, NamingError, GeometryError
-            As for :func:`OARContourLib.rtstruct.write.write_rtstruct`.
+            As for :func:`OARContourLib.rtstruct.write.write_rtstruct`; ExportError also when
+            SlicerRT reports an error.
         """
-        if engine != "builtin":
-            raise InputError(f"RTSTRUCT export engine '{engine}' is not available here.",
-                             hint="Use engine='builtin'; SlicerRT export is not implemented yet.")
+        if engine not in ("builtin", "slicerrt"):
+            raise InputError(f"Unknown RTSTRUCT export engine '{engine}'.", hint="Use engine='builtin' or 'slicerrt'.")
+        if engine == "slicerrt":
+            slicerrt_export.require_slicerrt()
         volume = self._ct_volume(ctNode)
         structures = segmentation_nodes.read_structures(segNode, ctNode)
         target = Path(outputDir) / f"RS_{structureSetLabel}.dcm"
-        options = ExportOptions(tps=tps, structure_set_label=structureSetLabel, overwrite=overwrite)
-        export = write_rtstruct(target, volume, structures, options)
-        masks = workflow.source_masks(structures, volume.hu.shape)
-        verification = verify_rtstruct(target, volume, tps=tps, source_masks=masks)
-        report_path = workflow.write_verification(verification, target)
-        level = logging.ERROR if verification.has_errors else logging.INFO
-        self._log(level, "Exported %d structures to %s (verification: %d findings)", len(structures),
-                  target.name, len(verification.findings))
-        return ExportResult(target, export, verification, report_path)
+        if engine == "slicerrt":
+            result = slicerrt_export.export_with_slicerrt(
+                ctNode.GetScene(), segNode, ctNode, volume, structures, target, tps=tps,
+                structure_set_label=structureSetLabel, rereference=rereference, overwrite=overwrite)
+        else:
+            options = ExportOptions(tps=tps, structure_set_label=structureSetLabel, overwrite=overwrite)
+            export = write_rtstruct(target, volume, structures, options)
+            masks = workflow.source_masks(structures, volume.hu.shape)
+            verification = verify_rtstruct(target, volume, tps=tps, source_masks=masks)
+            result = ExportResult(target, export, verification, workflow.write_verification(verification, target))
+        level = logging.ERROR if result.verification.has_errors else logging.INFO
+        self._log(level, "Exported %d structures to %s with %s (verification: %d findings)", len(structures),
+                  target.name, engine, len(result.verification.findings))
+        return result
 
     def deriveStructures(self, segNode: Any, ctNode: Any, recipes: Sequence[Recipe | str]) -> list[str]:
         """Add PRVs, rings and subtractions (e.g. ``"SpinalCord:5"``) as new segments.
@@ -306,7 +345,7 @@ class OARContourLogic:
         shape, spacing = workflow.grid_of(ctNode)
         masks = {s.name: segmentation_nodes.full_mask(s, shape)
                  for s in segmentation_nodes.read_structures(segNode, ctNode)}
-        result = apply_recipes(masks, spacing, recipes)
+        result = apply_recipes(masks, spacing, recipes, ijk_to_lps=workflow.ijk_to_lps_of(ctNode))
         new_ids = [segmentation_nodes.add_segment(segNode, ctNode, structure, mask)
                    for structure, mask in workflow.derived_structures(result)]
         for finding in result.findings:
@@ -396,6 +435,164 @@ class OARContourLogic:
         if self.log_callback is not None and level >= logging.INFO:
             self.log_callback(message % args if args else message)
 
+    # --- panel support: what the module panel lists, shows and edits (all Qt-free) -----------------
+
+    def panelChoices(self) -> panel_choices.PanelChoices:
+        """Engines, site templates, TPS profiles and export engines (SlicerRT marked when missing)."""
+        return panel_choices.panel_choices()
+
+    def structureChoices(self, engine: str = "classical",
+                         template: str | None = None) -> list[panel_choices.StructureChoice]:
+        """The structure checklist for an engine and site template (unavailable ones with the reason).
+
+        Raises
+        ------
+        InputError
+            Unknown template.
+        """
+        return panel_choices.structure_choices(engine, template or None)
+
+    def autoSegmentChecked(
+        self,
+        ctNode: Any,
+        engine: str,
+        template: str | None,
+        checked: Sequence[str],
+        progress: ProgressCallback | None = None,
+        **engineOptions: Any,
+    ) -> Any:
+        """:meth:`autoSegment` the checked structures of :meth:`structureChoices`.
+
+        The template is passed on (and recorded in the provenance) when every structure it offers
+        is checked; otherwise the checked names are. ``engineOptions`` go to :meth:`autoSegment`.
+
+        Raises
+        ------
+        InputError
+            Nothing checked; otherwise as for :meth:`autoSegment`.
+        """
+        choices = panel_choices.structure_choices(engine, template or None)
+        chosen_template, structures = panel_choices.autoseg_selection(template or None, choices, checked)
+        return self.autoSegment(ctNode, engine=engine, template=chosen_template, structures=structures,
+                                progress=progress, **engineOptions)
+
+    def suggestNames(
+        self,
+        segNode: Any,
+        overrides: Overrides | None = None,
+        minConfidence: float = AUTO_APPLY_CONFIDENCE,
+    ) -> list[segment_names.NameRow]:
+        """One row per segment: current name, best TG-263 suggestion, confidence, type, colour.
+
+        Nothing is renamed; ``will_apply`` marks the rows :meth:`applyNaming` with the same
+        arguments would rename.
+        """
+        return segment_names.name_rows(segNode, overrides, minConfidence)
+
+    def sideChange(self, segNode: Any, segmentId: str, newName: str) -> str:
+        """Why renaming the segment to ``newName`` would change its side; ``""`` when it would not.
+
+        Raises
+        ------
+        InputError
+            No such segment.
+        """
+        segment = segNode.GetSegmentation().GetSegment(segmentId)
+        if segment is None:
+            raise InputError(f"Segmentation '{segNode.GetName()}' has no segment '{segmentId}'.",
+                             hint="Refresh the Names table; the segment may have been deleted.")
+        return segment_names.side_change(segment.GetName(), newName)
+
+    def renameSegment(self, segNode: Any, segmentId: str, newName: str, sideChangeConfirmed: bool = False) -> Rename:
+        """Rename one segment to a TG-263 name typed by a person; the segment ID stays.
+
+        Raises
+        ------
+        InputError
+            No such segment.
+        NamingError
+            Not a TG-263 name or compound, a duplicate ignoring case, or a side change (code
+            ``NAME_SIDE_CHANGE``) without ``sideChangeConfirmed``; see :meth:`sideChange`.
+        """
+        return segment_names.rename_segment(segNode, segmentId, newName, side_change_confirmed=sideChangeConfirmed)
+
+    def findingTarget(self, segNode: Any, ctNode: Any, roiName: str | None,
+                      sliceIndex: int | None) -> navigation.JumpTarget | None:
+        """Where to look for a finding: its segment on its slice (RAS mm); None when it names neither.
+
+        Raises
+        ------
+        InputError
+            ``sliceIndex`` is outside the CT.
+        """
+        self._check_volume_node(ctNode)
+        return navigation.jump_target(segNode, ctNode, roiName, sliceIndex)
+
+    def jumpToFinding(self, segNode: Any, ctNode: Any, roiName: str | None,
+                      sliceIndex: int | None) -> navigation.JumpTarget | None:
+        """Centre every slice view on :meth:`findingTarget`; returns it (None: nothing to show)."""
+        target = self.findingTarget(segNode, ctNode, roiName, sliceIndex)
+        if target is not None:
+            navigation.jump_slices(ctNode.GetScene(), target.ras_mm)
+        return target
+
+    def segmentEditorNode(self, segNode: Any = None, ctNode: Any = None) -> Any:
+        """The panel's Segment Editor node: overwrite mode none (RT structures overlap), CT as source."""
+        return editor_presets.segment_editor_node(self.scene, segNode, ctNode)
+
+    def applyWindowPreset(self, ctNode: Any, presetId: str) -> editor_presets.IntensityPreset:
+        """Show the CT with a preset window ("soft_tissue" W400/L40, "lung" W1500/L-600, "bone" W1800/L400).
+
+        Raises
+        ------
+        InputError
+            Unknown preset, or ``ctNode`` is not a scalar volume in a scene.
+        """
+        preset = editor_presets.intensity_preset(presetId)
+        if not hasattr(ctNode, "IsA") or not ctNode.IsA("vtkMRMLScalarVolumeNode"):
+            raise InputError(f"{_describe(ctNode)} is not a CT volume.", hint="Select the CT in section 1 first.")
+        editor_presets.apply_window(ctNode, preset)
+        return preset
+
+    def intensityPreset(self, presetId: str) -> editor_presets.IntensityPreset:
+        """Window, level and threshold range of a preset (see :meth:`applyWindowPreset`)."""
+        return editor_presets.intensity_preset(presetId)
+
+    def effectPreset(self, presetId: str) -> editor_presets.EffectPreset:
+        """A Segment Editor effect and its parameters: "remove_islands", "smoothing", "fill_between_slices"."""
+        return editor_presets.effect_preset(presetId)
+
+    def writeReport(
+        self,
+        rtstructPath: str | Path,
+        ctNode: Any,
+        outPath: str | Path,
+        tps: str = "generic",
+        template: str | None = None,
+        overwrite: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Write the HTML review page of an exported RTSTRUCT on the CT it references.
+
+        Returns
+        -------
+        ReportResult
+            As for :func:`OARContourLib.report.build_report`: path, structure and finding counts.
+
+        Raises
+        ------
+        InputError
+            The CT was not loaded by :meth:`loadCT` or its files are gone; otherwise as for
+            :func:`OARContourLib.report.build_report` (output exists, RTSTRUCT of another CT, ...).
+        """
+        # Imported on first use: the page renderer is not needed to load, segment or export.
+        from ..report import build_report
+
+        result = build_report(Path(rtstructPath), self._ct_volume(ctNode), Path(outPath), tps=tps, template=template,
+                              overwrite=overwrite, progress=progress)
+        self._log(logging.INFO, "Wrote review report %s (%d structures, %d findings)", Path(result.path).name,
+                  result.structure_count, result.findings_count)
+        return result
 
 def _describe(node: Any) -> str:
     if node is None:

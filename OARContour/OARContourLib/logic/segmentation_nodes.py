@@ -22,6 +22,7 @@ import slicer
 import slicer.util
 import vtk
 
+from .. import segment_tags
 from ..errors import InputError
 from ..mask_block import crop
 from ..naming.tables import NamingTables, load_tables
@@ -30,9 +31,10 @@ from . import subject_hierarchy
 
 logger = logging.getLogger(__name__)
 
-ROI_TYPE_TAG = "OARContour.RTROIInterpretedType"
-ALGORITHM_TAG = "OARContour.ROIGenerationAlgorithm"
-DESCRIPTION_TAG = "OARContour.ROIGenerationDescription"
+# Re-exported: other Logic modules and tests name the tags through this module.
+ROI_TYPE_TAG = segment_tags.ROI_TYPE_TAG
+ALGORITHM_TAG = segment_tags.ALGORITHM_TAG
+DESCRIPTION_TAG = segment_tags.DESCRIPTION_TAG
 
 
 def create_segmentation_node(scene: Any, ct_node: Any, structures: Sequence[Structure], name: str) -> Any:

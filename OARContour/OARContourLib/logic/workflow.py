@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 import slicer.util
+import vtk
 
 from ..ct.load import load_ct
-from ..ct.model import CTVolume
+from ..ct.model import LPS_TO_RAS, CTVolume
 from ..errors import InputError
 from ..naming.resolve import suggest
 from ..rtstruct.model import GenerationAlgorithm, Structure
@@ -30,15 +31,22 @@ from . import segmentation_nodes, volume_nodes
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What :meth:`OARContourLogic.exportRTSTRUCT` wrote and what verifying it found."""
+    """What :meth:`OARContourLogic.exportRTSTRUCT` wrote and what verifying it found.
+
+    ``ct_copy_dir`` is the CT series SlicerRT wrote, copied beside the RTSTRUCT when the file was
+    not re-referenced to the original CT (send both to the planning system); None otherwise.
+    """
 
     path: Path
     export: ExportReport
     verification: VerificationReport
     verification_path: Path
+    engine: str = "builtin"
+    ct_copy_dir: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "verification_path": str(self.verification_path),
+        return {"path": str(self.path), "verification_path": str(self.verification_path), "engine": self.engine,
+                "ct_copy_dir": str(self.ct_copy_dir) if self.ct_copy_dir else None,
                 "export": self.export.to_dict(), "verification": self.verification.to_dict()}
 
 
@@ -85,6 +93,13 @@ def grid_of(ct_node: Any) -> tuple[tuple[int, int, int], tuple[float, float, flo
     shape = tuple(int(n) for n in slicer.util.arrayFromVolume(ct_node).shape)
     i, j, k = ct_node.GetSpacing()
     return shape, (float(k), float(j), float(i))  # type: ignore[return-value]
+
+
+def ijk_to_lps_of(ct_node: Any) -> np.ndarray:
+    """The volume's 4×4 IJK→LPS matrix (directional margins need the patient directions)."""
+    ijk_to_ras = vtk.vtkMatrix4x4()
+    ct_node.GetIJKToRASMatrix(ijk_to_ras)
+    return np.asarray(LPS_TO_RAS @ slicer.util.arrayFromVTKMatrix(ijk_to_ras))
 
 
 def source_masks(structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> dict[str, np.ndarray]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 import SimpleITK as sitk
 from OARContourLib.cli.main import main
@@ -58,9 +60,10 @@ def test_seg_nrrd_carries_colours_and_tags(thorax_phantom, tmp_path: Path) -> No
     assert main(["-q", "autoseg", str(thorax_phantom.ct_dir), "--structures", "Body,Lung_L", "--out", str(out)]) == 0
     segmentation = slicerio.read_segmentation(str(out))
     body = slicerio.segment_from_name(segmentation, "Body")
-    assert body["tags"]["DICOM.RTROIInterpretedType"] == "EXTERNAL"
-    assert body["tags"]["DICOM.ROIGenerationAlgorithm"] == "AUTOMATIC"
-    assert body["tags"]["DICOM.ROIGenerationDescription"] == "OARContour classical 1.0"
+    # The tags the Slicer Logic uses, so Slicer and `oarcontour export` read the same semantics.
+    assert body["tags"]["OARContour.RTROIInterpretedType"] == "EXTERNAL"
+    assert body["tags"]["OARContour.ROIGenerationAlgorithm"] == "AUTOMATIC"
+    assert body["tags"]["OARContour.ROIGenerationDescription"] == "OARContour classical 1.0"
     assert [s["name"] for s in segmentation["segments"]] == ["Body", "Lung_L"]
 
 
@@ -72,6 +75,14 @@ def test_export_accepts_the_segmentation(thorax_phantom, tmp_path: Path, capsys)
     assert main(["export", str(thorax_phantom.ct_dir), str(seg), "--out", str(rs), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in report["rois"]} >= {"Body", "Lung_L", "Lung_R", "SpinalCanal"}
+    # The segment tags survive the file round trip: automatic contours stay AUTOMATIC, with provenance.
+    dataset = pydicom.dcmread(rs)
+    observations = {o.ReferencedROINumber: o for o in dataset.RTROIObservationsSequence}
+    for roi in dataset.StructureSetROISequence:
+        assert roi.ROIGenerationAlgorithm == "AUTOMATIC", roi.ROIName
+        assert roi.ROIGenerationDescription == "OARContour classical 1.0", roi.ROIName
+        if roi.ROIName == "Body":
+            assert observations[roi.ROINumber].RTROIInterpretedType == "EXTERNAL"
     assert rs.is_file()
 
 
@@ -121,3 +132,36 @@ def test_import_ts_output(shared_data: Path, tmp_path: Path, capsys) -> None:
     assert [s["name"] for s in document["produced"]] == ["Spleen", "Liver", "Humerus_L", "Humerus_R"]
     segments = _segments_kji(out)
     assert set(segments) == {"Spleen", "Liver", "Humerus_L", "Humerus_R"}
+
+
+def test_preflight_without_totalsegmentator_exits_2(thorax_phantom, tmp_path: Path, capsys) -> None:
+    import sys
+
+    code = main(["autoseg", str(thorax_phantom.ct_dir), "--engine", "totalsegmentator", "--template", "Thorax",
+                 "--preflight", "--json", "--ts-python", sys.executable])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert document["schema"] == "oarcontour.autoseg-preflight/1" and document["ok"] is False
+    assert [f["code"] for f in document["findings"]] == ["TS_NOT_INSTALLED"]
+    assert "total" in [run["task"] for run in document["runs"]]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.environ.get("OARCONTOUR_TEST_TS_PYTHON"),
+                    reason="set OARCONTOUR_TEST_TS_PYTHON to a Python with TotalSegmentator 2.18.0")
+def test_preflight_lists_missing_weights(thorax_phantom, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / ".totalsegmentator"))
+    monkeypatch.delenv("TOTALSEG_WEIGHTS_PATH", raising=False)
+    argv = ["autoseg", str(thorax_phantom.ct_dir), "--engine", "totalsegmentator", "--template", "HN", "--preflight",
+            "--device", "cpu", "--ts-python", os.environ["OARCONTOUR_TEST_TS_PYTHON"]]
+    assert main([*argv, "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    codes = {f["code"] for f in document["findings"] if f["severity"] == "error"}
+    assert {"TS_WEIGHTS_MISSING", "TS_LICENSE_MISSING"} <= codes
+    assert document["version"] == "2.18.0" and document["device"] == "cpu"
+    assert main(argv) == 2
+    text = capsys.readouterr().out
+    assert "TotalSegmentator 2.18.0" in text and "ERROR   TS_WEIGHTS_MISSING" in text
+    assert text.rstrip().endswith("Preflight failed: TotalSegmentator cannot run (see the errors above).")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, not even TotalSegmentator's config

@@ -1,4 +1,4 @@
-"""The engine interface: run_autoseg, template selection, TotalSegmentator preflight, AutosegResult."""
+"""The engine interface: run_autoseg, template selection, AutosegResult (TotalSegmentator runs: test_ts_engine.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from OARContourLib.autoseg import engine as engine_module
 from OARContourLib.autoseg.classical import SUPPORTED_STRUCTURES
-from OARContourLib.autoseg.engine import check_totalsegmentator, run_autoseg, select_structures
+from OARContourLib.autoseg.engine import run_autoseg, select_structures
 from OARContourLib.autoseg.result import DESCRIPTION_MAX_CHARS, description_for
 from OARContourLib.errors import CancelledError, InputError
 from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType, full_mask
@@ -98,29 +96,9 @@ def test_progress_reaches_the_end(phantom_ct) -> None:
     assert seen and seen[-1] == 1.0
 
 
-def test_totalsegmentator_not_installed(monkeypatch, phantom_ct) -> None:
-    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: None)
-    with pytest.raises(InputError, match=r"not installed.*pip install 'oarcontour\[totalsegmentator\]'"):
-        run_autoseg(phantom_ct, engine="totalsegmentator")
-
-
-def test_totalsegmentator_weights_missing(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: SimpleNamespace())
-    monkeypatch.setenv("TOTALSEG_WEIGHTS_PATH", str(tmp_path / "weights"))
-    with pytest.raises(InputError, match=r"No TotalSegmentator weights in .*weights.*TOTALSEG_WEIGHTS_PATH"):
-        check_totalsegmentator()
-    monkeypatch.delenv("TOTALSEG_WEIGHTS_PATH")
-    monkeypatch.setenv("TOTALSEG_HOME_DIR", str(tmp_path / "home"))
-    with pytest.raises(InputError, match=r"home/nnunet/results"):
-        check_totalsegmentator()
-
-
-def test_totalsegmentator_ready_points_to_import(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(engine_module.importlib.util, "find_spec", lambda name, *a: SimpleNamespace())
-    (tmp_path / "Dataset291").mkdir()
-    monkeypatch.setenv("TOTALSEG_WEIGHTS_PATH", str(tmp_path))
-    with pytest.raises(InputError, match="--import-ts"):
-        check_totalsegmentator()
+def test_totalsegmentator_unknown_device(phantom_ct) -> None:
+    with pytest.raises(InputError, match="Unknown device 'tpu'.*auto, cpu, gpu"):
+        run_autoseg(phantom_ct, engine="totalsegmentator", device="tpu")
 
 
 def test_description_fits_lo() -> None:
@@ -128,7 +106,8 @@ def test_description_fits_lo() -> None:
 
 
 def test_core_modules_import_without_slicer_or_torch() -> None:
-    code = ("import sys; import OARContourLib.autoseg.engine, OARContourLib.autoseg.totalsegmentator_outputs; "
+    code = ("import sys; import OARContourLib.autoseg.engine, OARContourLib.autoseg.totalsegmentator_outputs, "
+            "OARContourLib.autoseg.ts_engine, OARContourLib.autoseg.ts_runner, OARContourLib.cli.autoseg; "
             "bad = [m for m in ('slicer', 'qt', 'torch', 'totalsegmentator') if m in sys.modules]; "
             "sys.exit(1 if bad else 0)")
     root = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import slicer.util
 from OARContourLib.autoseg import run_autoseg
 from OARContourLib.ct.load import load_ct
 from OARContourLib.errors import InputError
-from OARContourLib.logic import segmentation_nodes
+from OARContourLib.logic import segmentation_nodes, workflow
 from OARContourLib.naming.resolve import AUTO_APPLY_CONFIDENCE, suggest
 from OARContourLib.phantom import write_phantom
 from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType, Structure
@@ -118,6 +118,28 @@ def test_derive_adds_a_prv_segment(scene, logic, phantom) -> None:
     assert prv.sum() > canal.sum() and not (canal & ~prv).any()
     prv_structure = segmentation_nodes.read_structures(seg_node, ct_node)[-1]
     assert prv_structure.roi_type is RoiType.AVOIDANCE
+
+
+def test_derive_directional_margin_grows_toward_the_patients_back_only(scene, logic, phantom) -> None:
+    ct_node = logic.loadCT(phantom.ct_dir)
+    seg_node = logic.autoSegment(ct_node, structures=["SpinalCanal"])
+    new_ids = logic.deriveStructures(seg_node, ct_node, ["SpinalCanal:0,post=6"])
+    canal = slicer.util.arrayFromSegmentBinaryLabelmap(seg_node, "SpinalCanal", ct_node) > 0
+    prv = slicer.util.arrayFromSegmentBinaryLabelmap(seg_node, new_ids[0], ct_node) > 0
+    added = prv & ~canal
+    assert added.any() and not (canal & ~prv).any()
+    ijk_to_lps = workflow.ijk_to_lps_of(ct_node)
+
+    def lps(mask: np.ndarray) -> np.ndarray:
+        k, j, i = np.nonzero(mask)
+        return (ijk_to_lps @ np.vstack([i, j, k, np.ones_like(i)]))[:3].T
+
+    grown, source = lps(added), lps(canal)
+    # Posterior is +y in LPS: the new voxels lie behind the canal, within its left-right and
+    # head-feet extent, and no further than 6 mm.
+    assert grown[:, 1].min() > source[:, 1].min() and grown[:, 1].max() <= source[:, 1].max() + 6.0 + 1e-6
+    assert grown[:, 0].min() >= source[:, 0].min() - 1e-6 and grown[:, 0].max() <= source[:, 0].max() + 1e-6
+    assert grown[:, 2].min() >= source[:, 2].min() - 1e-6 and grown[:, 2].max() <= source[:, 2].max() + 1e-6
 
 
 @pytest.mark.parametrize("name", ["Lt Lung", "kidney_left", "cord", "Body"])

@@ -23,7 +23,6 @@ CONNECTABLE_TYPES = {
     "ctkPathLineEdit": {"pathlib.Path", "Path"},
     "ctkDirectoryButton": {"pathlib.Path", "Path"},
     "QLineEdit": {"str"},
-    "QLabel": {"str"},
     "QCheckBox": {"bool"},
     "QSpinBox": {"int"},
     "QSlider": {"int"},
@@ -186,3 +185,155 @@ def test_node_selectors_list_the_field_node_type(ui_root, module_tree):
         node_types = [s.text for s in element.findall("property[@name='nodeTypes']/stringlist/string")]
         assert node_types == [fields[name].split(".")[-1]], (
             f"{widget} nodeTypes {node_types} differ from the type of field {name} ({fields[name]})")
+
+
+# --- panel sections, handlers, presets and remembered settings -----------------------------------
+
+SECTION_TITLES = ("Patient CT", "Auto-contour", "Edit", "Names", "Check", "Export")
+# Widget-name suffix -> classes such a widget may be (catches e.g. a QLabel named ...Button).
+NAME_SUFFIX_CLASSES = {
+    "Button": {"QPushButton", "QToolButton", "ctkCollapsibleButton"},
+    "ComboBox": {"QComboBox", "ctkComboBox"},
+    "Selector": {"qMRMLNodeComboBox"},
+    "Label": {"QLabel"},
+    "LineEdit": {"QLineEdit", "ctkPathLineEdit"},
+    "TableWidget": {"QTableWidget"},
+    "ListWidget": {"QListWidget"},
+    "SpinBox": {"QSpinBox", "QDoubleSpinBox"},
+    "CheckBox": {"QCheckBox"},
+    "ProgressBar": {"QProgressBar"},
+    "EditorWidget": {"qMRMLSegmentEditorWidget"},
+}
+
+
+def module_constant(tree: ast.Module, name: str):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{MODULE_FILE.name} defines no module constant {name}")
+
+
+def widget_methods(tree: ast.Module) -> set[str]:
+    widget = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "OARContourWidget")
+    return {n.name for n in widget.body if isinstance(n, ast.FunctionDef)}
+
+
+def function(tree: ast.Module, name: str) -> ast.FunctionDef:
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+    assert found, f"{MODULE_FILE.name} has no function {name}"
+    return found[0]
+
+
+def test_sections_are_top_level_collapsible_buttons_in_the_issue_order(ui_root):
+    main_layout = ui_root.find("widget/layout")
+    sections = [w for w in main_layout.findall("item/widget") if w.get("class") == "ctkCollapsibleButton"]
+    titles = [w.findtext("property[@name='text']/string") for w in sections]
+    expected = [f"{number}. {title}" for number, title in enumerate(SECTION_TITLES, start=1)]
+    assert titles == expected, f"{UI_FILE.name} sections are {titles}, expected {expected}"
+
+
+def test_self_ui_widgets_have_a_plausible_class(ui_root, module_tree):
+    widgets = ui_widgets(ui_root)
+    names = ui_attributes_used(module_tree) | set(module_constant(module_tree, "WINDOW_PRESET_BUTTONS")) | set(
+        module_constant(module_tree, "THRESHOLD_PRESET_BUTTONS")) | set(module_constant(module_tree, "EFFECT_PRESET_BUTTONS"))
+    wrong = []
+    for name in sorted(names & widgets.keys()):
+        for suffix, classes in NAME_SUFFIX_CLASSES.items():
+            if name.endswith(suffix) and widgets[name] not in classes:
+                wrong.append(f"{name} is a {widgets[name]}, expected one of {sorted(classes)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_preset_buttons_exist_and_name_logic_presets(ui_root, module_tree):
+    from OARContourLib.logic.editor_presets import EFFECT_PRESETS, INTENSITY_PRESETS
+
+    widgets = ui_widgets(ui_root)
+    for constant, known in (("WINDOW_PRESET_BUTTONS", INTENSITY_PRESETS), ("THRESHOLD_PRESET_BUTTONS", INTENSITY_PRESETS),
+                            ("EFFECT_PRESET_BUTTONS", EFFECT_PRESETS)):
+        buttons = module_constant(module_tree, constant)
+        assert buttons, f"{constant} is empty"
+        missing = sorted(name for name in buttons if widgets.get(name) != "QPushButton")
+        assert not missing, f"{constant} names {missing}, which are not QPushButtons in {UI_FILE.name}"
+        unknown = sorted(set(buttons.values()) - {p.id for p in known})
+        assert not unknown, f"{constant} uses preset ids {unknown} that the Logic does not define"
+
+
+def test_every_connected_handler_is_a_widget_method(module_tree):
+    methods = widget_methods(module_tree)
+    connects = [n for n in ast.walk(module_tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "connect" and len(n.args) == 2]
+    assert len(connects) >= 10, "the panel connects fewer signals than it has buttons; the parser is broken"
+    handlers = {ref.attr for call in connects for ref in ast.walk(call.args[1])
+                if isinstance(ref, ast.Attribute) and isinstance(ref.value, ast.Name) and ref.value.id == "self"}
+    assert handlers, "no self.<handler> found in connect() calls"
+    missing = sorted(handlers - methods)
+    assert not missing, f"connect() names handlers {missing} that OARContourWidget does not define"
+
+
+def test_signals_named_in_connect_exist_on_the_widget_class(ui_root, module_tree):
+    # PythonQt ignores an unknown signature silently at connect time: the button then does nothing.
+    known = {"QPushButton": {"clicked(bool)", "clicked()", "toggled(bool)"},
+             "QTableWidget": {"itemChanged(QTableWidgetItem*)", "cellClicked(int,int)", "cellDoubleClicked(int,int)"}}
+    widgets = ui_widgets(ui_root)
+    problems = []
+    for call in (n for n in ast.walk(module_tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "connect" and len(n.args) == 2 and isinstance(n.args[0], ast.Constant)):
+        owner = call.func.value
+        name = owner.attr if isinstance(owner, ast.Attribute) and ast.unparse(owner).startswith("self.ui.") else None
+        signal = call.args[0].value
+        if name and widgets.get(name) in known and signal not in known[widgets[name]]:
+            problems.append(f"{name} ({widgets[name]}) has no signal {signal}")
+    assert not problems, "\n".join(problems)
+
+
+def test_combo_boxes_bound_to_plain_values_declare_their_choices(ui_root, module_tree):
+    # Slicer's QComboBox connector for str/int/float fills the box from a Choice annotation and
+    # raises without one.
+    fields = parameter_fields(module_tree)
+    node_class = next(n for n in module_tree.body if isinstance(n, ast.ClassDef) and n.name == "OARContourParameterNode")
+    annotations = {s.target.id: ast.unparse(s.annotation) for s in node_class.body if isinstance(s, ast.AnnAssign)}
+    combos = [name for name, (_, cls) in bound_parameters(ui_root).items() if cls == "QComboBox"]
+    assert combos, f"{UI_FILE.name} binds no combo box; expected engine, template, tps and exportEngine"
+    missing = sorted(n for n in combos if fields[n] not in enum_names(module_tree) and "Choice(" not in annotations[n])
+    assert not missing, f"fields {missing} are bound to QComboBoxes but have no Annotated[..., Choice(...)]"
+
+
+def test_remembered_settings_are_read_and_written_with_the_same_keys(module_tree):
+    remembered = module_constant(module_tree, "REMEMBERED_FIELDS")
+    prefix = module_constant(module_tree, "SETTINGS_PREFIX")
+    assert prefix == "OARContour/"
+    assert set(remembered) >= {"engine", "template", "tps", "exportFolder", "exportEngine", "structureSetLabel"}
+    unknown = sorted(set(remembered) - parameter_fields(module_tree).keys())
+    assert not unknown, f"REMEMBERED_FIELDS names {unknown}, which are not parameter node fields"
+
+    def keys(function_name: str, method: str) -> set[str]:
+        calls = [n for n in ast.walk(function(module_tree, function_name)) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr == method]
+        assert calls, f"{function_name} makes no settings.{method}() call"
+        loops = [n for n in ast.walk(function(module_tree, function_name)) if isinstance(n, ast.For)]
+        assert any(ast.unparse(loop.iter) == "REMEMBERED_FIELDS" for loop in loops), (
+            f"{function_name} must loop over REMEMBERED_FIELDS")
+        return {ast.unparse(call.args[0]) for call in calls}
+
+    read, written = keys("_restoreChoices", "value"), keys("_rememberChoices", "setValue")
+    assert read == written == {"SETTINGS_PREFIX + field"}, f"settings read with {read} but written with {written}"
+    # No stray literal keys elsewhere: every literal "OARContour/..." key would escape the check above.
+    literals = [n.value for n in ast.walk(module_tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                and n.value.startswith("OARContour/")]
+    assert literals == ["OARContour/"], f"literal settings keys outside REMEMBERED_FIELDS: {literals}"
+
+
+def test_segment_editor_is_embedded_and_gets_the_panel_node(ui_root, module_tree):
+    assert "qMRMLSegmentEditorWidget" in ui_widgets(ui_root).values()
+    setup = function(module_tree, "setup")
+    calls = {ast.unparse(n.func) for n in ast.walk(setup) if isinstance(n, ast.Call)}
+    assert "self.ui.segmentEditorWidget.setMRMLSegmentEditorNode" in calls, (
+        "setup() must give the Segment Editor the Logic's node (overwrite none)")
+
+
+def test_long_work_reports_progress_and_can_be_cancelled(module_tree):
+    progress = function(module_tree, "_progress")
+    text = ast.unparse(progress)
+    assert "slicer.app.processEvents()" in text and "return self._cancelRequested" in text
+    run = ast.unparse(function(module_tree, "onRunButton"))
+    assert "progress=self._progress" in run, "Run must pass the progress callback to the Logic"

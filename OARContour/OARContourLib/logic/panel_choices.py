@@ -1,0 +1,125 @@
+"""What the panel's combo boxes and structure checklist offer, read from the same tables the core uses.
+
+The panel never hard-codes an engine, template or profile list: a site that edits
+``site_templates.csv`` or a release that adds a TPS profile shows up here without a panel change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import slicer
+
+from ..autoseg import SUPPORTED_STRUCTURES
+from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, select_structures
+from ..errors import InputError
+from ..naming.tables import NamingTables, load_tables
+from ..rtstruct.profiles import PROFILE_IDS, load_profile
+
+BUILTIN_EXPORT = "builtin"
+SLICERRT_EXPORT = "slicerrt"
+EXPORT_ENGINES = (BUILTIN_EXPORT, SLICERRT_EXPORT)
+#: The Slicer module that SlicerRT's RTSTRUCT export needs.
+SLICERRT_MODULE = "dicomrtimportexport"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a combo box: the value passed to the Logic, its label, and why it is disabled."""
+
+    value: str
+    label: str
+    available: bool = True
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "label": self.label, "available": self.available, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class StructureChoice:
+    """One line of the structure checklist: checked by default when the engine can produce it."""
+
+    name: str
+    available: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "available": self.available, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PanelChoices:
+    """Everything the panel's combo boxes list."""
+
+    engines: tuple[Choice, ...]
+    templates: tuple[Choice, ...]
+    tps_profiles: tuple[Choice, ...]
+    export_engines: tuple[Choice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: [c.to_dict() for c in getattr(self, key)]
+                for key in ("engines", "templates", "tps_profiles", "export_engines")}
+
+
+def panel_choices(tables: NamingTables | None = None) -> PanelChoices:
+    """Engines, site templates, TPS profiles and export engines, in the order to show them."""
+    tables = tables or load_tables()
+    engines = tuple(Choice(e, "Classical (CPU, no model)" if e == CLASSICAL else "TotalSegmentator") for e in ENGINES)
+    templates = tuple(Choice(t, t) for t in tables.templates)
+    profiles = tuple(Choice(p, load_profile(p).display_name) for p in PROFILE_IDS)
+    slicerrt = slicerrt_available()
+    export_engines = (
+        Choice(BUILTIN_EXPORT, "OARContour (references the original CT)"),
+        Choice(SLICERRT_EXPORT, "SlicerRT", slicerrt, "" if slicerrt else "SlicerRT is not installed"),
+    )
+    return PanelChoices(engines, templates, profiles, export_engines)
+
+
+def slicerrt_available() -> bool:
+    """True inside a Slicer that has SlicerRT's DICOM-RT import/export module."""
+    return hasattr(getattr(slicer, "modules", None), SLICERRT_MODULE)
+
+
+def engine_structures(engine: str, tables: NamingTables | None = None) -> tuple[str, ...]:
+    """TG-263 names an engine can produce (TotalSegmentator: every mapped class, whether installed or not)."""
+    if engine == TOTALSEGMENTATOR:
+        tables = tables or load_tables()
+        return tuple(dict.fromkeys(m.tg263_name for m in tables.ts_map if m.tg263_name))
+    return tuple(SUPPORTED_STRUCTURES) if engine == CLASSICAL else ()
+
+
+def structure_choices(engine: str, template: str | None, tables: NamingTables | None = None) -> list[StructureChoice]:
+    """The checklist: a template's structures (unavailable ones with the reason), else all the engine offers.
+
+    Raises
+    ------
+    InputError
+        Unknown template.
+    """
+    available = engine_structures(engine, tables)
+    wanted, skipped = select_structures(engine, available, template or None, None)
+    choices = [StructureChoice(name, True) for name in wanted]
+    choices += [StructureChoice(name, False, reason) for name, reason in skipped.items()]
+    return choices
+
+
+def autoseg_selection(template: str | None, choices: Sequence[StructureChoice],
+                      checked: Sequence[str]) -> tuple[str | None, list[str] | None]:
+    """``(template, structures)`` for ``autoSegment``: the template when every offered structure is checked
+    (so its id lands in the provenance), else the checked names.
+
+    Raises
+    ------
+    InputError
+        No offered structure is checked.
+    """
+    offered = [c.name for c in choices if c.available]
+    if not set(offered) & set(checked):
+        raise InputError("No structure to segment is checked.",
+                         hint="Check at least one structure the engine can produce, or choose another template.")
+    if template and set(checked) == set(offered):
+        return template, None
+    return None, [name for name in offered if name in set(checked)]

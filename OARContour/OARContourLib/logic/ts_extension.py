@@ -1,0 +1,165 @@
+"""Run TotalSegmentator through the SlicerTotalSegmentator extension, when Slicer has it.
+
+Inside Slicer the extension already manages TotalSegmentator's Python packages and weights, so the
+Logic prefers it to a child process of its own. Its ``TotalSegmentatorLogic.process`` changed
+signature over the years (``fast=``/``fastest=`` became ``quality=``), so it is called with keyword
+arguments only, chosen by :func:`inspect.signature`. Its output segments are keyed on their segment
+IDs, which are TotalSegmentator class names (display names are terminology labels that vary), and
+mapped to TG-263 by the same code as the file importer.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import slicer
+
+from ..autoseg.result import AutosegResult, description_for
+from ..autoseg.totalsegmentator_outputs import structures_from_classes
+from ..autoseg.ts_engine import ENGINE, TSRequest, plan_for
+from ..autoseg.ts_model import ROI_SUBSET_TASKS, TSTaskRun
+from ..errors import EngineError, InputError
+from ..findings import Finding
+from ..mask_block import crop
+from ..mask_files import MaskInput
+from ..progress import ProgressCallback, report
+from ..rtstruct.model import Structure
+from . import segmentation_nodes
+
+logger = logging.getLogger(__name__)
+
+#: ``quality`` values of the current extension; older ones take ``fast=`` (and ``fastest=``).
+QUALITY_NORMAL, QUALITY_FAST = "normal", "fast"
+UPDATE_HINT = "Update the TotalSegmentator extension in the Extensions Manager, or use the OARContour engine."
+
+
+def extension_available() -> bool:
+    """True inside a Slicer that has the TotalSegmentator extension (never in the headless core)."""
+    modules = getattr(slicer, "modules", None)
+    return modules is not None and hasattr(modules, "totalsegmentator")
+
+
+def process_arguments(process: Callable[..., Any], *, task: str, subset: tuple[str, ...] | None, fast: bool,
+                      cpu: bool) -> dict[str, Any]:
+    """Keyword arguments for this extension version's ``process`` (besides the input and output nodes).
+
+    Raises
+    ------
+    InputError
+        The extension's ``process`` cannot run ``task`` (a version without ``task=``).
+    """
+    parameters = inspect.signature(process).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    wanted: dict[str, Any] = {"task": task, "cpu": cpu, "interactive": False}
+    if subset:
+        wanted["subset"] = list(subset)
+    if "quality" in parameters:
+        wanted["quality"] = QUALITY_FAST if fast else QUALITY_NORMAL
+    else:
+        wanted["fast"] = fast
+        if "fastest" in parameters:
+            wanted["fastest"] = False
+    if "task" not in parameters and not takes_any and task != "total":
+        raise InputError(f"This TotalSegmentator extension cannot run task '{task}'.", hint=UPDATE_HINT)
+    return wanted if takes_any else {name: value for name, value in wanted.items() if name in parameters}
+
+
+def structures_from_segmentation(segmentation_node: Any, ct_node: Any, task: str, description: str,
+                                 ) -> tuple[dict[str, Structure], dict[str, str], list[Finding]]:
+    """TG-263 structures from a TotalSegmentator segmentation node, keyed on segment IDs (class names)."""
+    by_class: dict[str, MaskInput] = {}
+    for segment_id in segmentation_nodes.segment_ids(segmentation_node):
+        block, offset = crop(segmentation_nodes.segment_mask(segmentation_node, segment_id, ct_node))
+        if block.any():
+            by_class[segment_id] = MaskInput(segment_id, block, offset)
+    shape = tuple(int(n) for n in slicer.util.arrayFromVolume(ct_node).shape)
+    return structures_from_classes(by_class, task, shape, description)  # type: ignore[arg-type]
+
+
+def segment_with_extension(ct_node: Any, request: TSRequest, *, ts_logic: Any = None,
+                           progress: ProgressCallback | None = None) -> AutosegResult:
+    """Run each planned task through the extension and return the TG-263 structures on the CT grid.
+
+    Parameters
+    ----------
+    ct_node
+        The CT volume node the extension segments; the structures are on its grid.
+    request
+        Wanted and skipped names, device and speed (see :mod:`OARContourLib.autoseg.ts_engine`).
+    ts_logic
+        A ``TotalSegmentatorLogic``; default: a new one from the extension.
+
+    Raises
+    ------
+    InputError
+        The extension is too old for a planned task.
+    EngineError
+        The extension's ``process`` failed.
+    CancelledError
+        ``progress`` asked to stop (checked between tasks).
+    """
+    started = time.perf_counter()
+    ts_logic = ts_logic if ts_logic is not None else _extension_logic()
+    plan = plan_for(request)
+    version = _installed_version()
+    made: dict[str, Structure] = {}
+    findings: list[Finding] = []
+    runs: list[dict[str, Any]] = []
+    for index, run in enumerate(plan.runs):
+        report(progress, index / max(len(plan.runs), 1), f"TotalSegmentator extension: task {run.task}")
+        run_started = time.perf_counter()
+        structures, partial = _run_one(ts_logic, ct_node, run, request.device, version)
+        made.update(structures)
+        findings += partial
+        runs.append({"task": run.task, "roi_subset": list(run.roi_subset) if run.roi_subset else None,
+                     "seconds": round(time.perf_counter() - run_started, 3)})
+    skipped = {**request.skipped, **plan.unavailable}
+    for name in (n for run in plan.runs for n in run.structures if n not in made):
+        skipped.setdefault(name, "not in the TotalSegmentator output (empty or outside the scan)")
+    report(progress, 1.0, "TotalSegmentator extension done")
+    provenance = {"engine": ENGINE, "version": version, "python": "Slicer TotalSegmentator extension",
+                  "device": request.device, "fast": request.fast, "template": request.template, "runs": runs,
+                  "seconds": round(time.perf_counter() - started, 3)}
+    order = [n for n in request.wanted if n in made]
+    logger.info("TotalSegmentator extension produced %d structure(s) for '%s'.", len(order), ct_node.GetName())
+    return AutosegResult(tuple(made[n] for n in order), skipped, provenance, tuple(findings))
+
+
+def _run_one(ts_logic: Any, ct_node: Any, run: TSTaskRun, device: str, version: str,
+             ) -> tuple[dict[str, Structure], list[Finding]]:
+    """One task into a scratch segmentation node, read back and removed from the scene."""
+    scene = ct_node.GetScene()
+    output = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", f"{ct_node.GetName()} TotalSegmentator {run.task}")
+    try:
+        arguments = process_arguments(ts_logic.process, task=run.task, fast=run.fast, cpu=device == "cpu",
+                                      subset=run.roi_subset if run.task in ROI_SUBSET_TASKS else None)
+        try:
+            ts_logic.process(inputVolume=ct_node, outputSegmentation=output, **arguments)
+        except (RuntimeError, ValueError, OSError, subprocess.CalledProcessError) as error:  # how it reports failures
+            raise EngineError(f"The TotalSegmentator extension failed on task {run.task}: {error}",
+                              hint="See the Python console for TotalSegmentator's output.") from error
+        made, _, partial = structures_from_segmentation(output, ct_node, run.task,
+                                                        description_for(ENGINE, version, run.task))
+    finally:
+        scene.RemoveNode(output)
+    wanted = set(run.structures)
+    return {n: s for n, s in made.items() if n in wanted}, [f for f in partial if f.roi_name in wanted]
+
+
+def _extension_logic() -> Any:
+    import TotalSegmentator  # the extension's module; present whenever extension_available()
+
+    return TotalSegmentator.TotalSegmentatorLogic()
+
+
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("TotalSegmentator")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
