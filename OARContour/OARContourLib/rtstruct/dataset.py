@@ -72,9 +72,18 @@ def add_structure_set(ds: Dataset, ct: CTVolume, options: ExportOptions, now: da
     ds.StructureSetLabel = options.structure_set_label
     ds.StructureSetName = options.structure_set_label
     ds.StructureSetDate, ds.StructureSetTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    ds.ReferencedFrameOfReferenceSequence = DicomSequence([referenced_frame(ct)])
+    ds.StructureSetROISequence = DicomSequence()
+    ds.ROIContourSequence = DicomSequence()
+    ds.RTROIObservationsSequence = DicomSequence()
+    ds.ApprovalStatus = options.approval_status
+
+
+def referenced_frame(ct: CTVolume) -> Dataset:
+    """The Referenced Frame of Reference item: FoR → study → series → every slice of ``ct``."""
     series = Dataset()
     series.SeriesInstanceUID = ct.reference.series_instance_uid
-    series.ContourImageSequence = DicomSequence([_image_item(ct, k) for k in range(len(ct.slices))])
+    series.ContourImageSequence = DicomSequence([image_item(ct, k) for k in range(len(ct.slices))])
     study = Dataset()
     study.ReferencedSOPClassUID = STUDY_COMPONENT_CLASS
     study.ReferencedSOPInstanceUID = ct.reference.study_instance_uid
@@ -82,14 +91,11 @@ def add_structure_set(ds: Dataset, ct: CTVolume, options: ExportOptions, now: da
     frame = Dataset()
     frame.FrameOfReferenceUID = ct.reference.frame_of_reference_uid
     frame.RTReferencedStudySequence = DicomSequence([study])
-    ds.ReferencedFrameOfReferenceSequence = DicomSequence([frame])
-    ds.StructureSetROISequence = DicomSequence()
-    ds.ROIContourSequence = DicomSequence()
-    ds.RTROIObservationsSequence = DicomSequence()
-    ds.ApprovalStatus = options.approval_status
+    return frame
 
 
-def _image_item(ct: CTVolume, k: int) -> Dataset:
+def image_item(ct: CTVolume, k: int) -> Dataset:
+    """A Contour Image item referencing slice ``k`` of ``ct``."""
     item = Dataset()
     item.ReferencedSOPClassUID = ct.slices[k].sop_class_uid
     item.ReferencedSOPInstanceUID = ct.slices[k].sop_instance_uid

@@ -20,7 +20,7 @@ from pydicom.tag import Tag
 
 from ..ct.model import CTVolume
 from ..errors import InputError
-from .dataset import STUDY_COMPONENT_CLASS
+from .dataset import image_item, referenced_frame
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def rereference(ds: Dataset, ct: CTVolume, tolerance_fraction: float = DEFAULT_T
         names the ROI and the position.
     """
     frame_uid = ct.reference.frame_of_reference_uid
-    ds.ReferencedFrameOfReferenceSequence = DicomSequence([_referenced_frame(ct)])
+    ds.ReferencedFrameOfReferenceSequence = DicomSequence([referenced_frame(ct)])
     for roi in ds.get("StructureSetROISequence", []):
         roi.ReferencedFrameOfReferenceUID = frame_uid
     ds.FrameOfReferenceUID = frame_uid
@@ -98,7 +98,7 @@ def rereference(ds: Dataset, ct: CTVolume, tolerance_fraction: float = DEFAULT_T
         name = names.get(int(roi_contour.ReferencedROINumber), f"ROI {roi_contour.ReferencedROINumber}")
         for contour in roi_contour.get("ContourSequence", []):
             k = matcher.slice_of(contour_points(contour), name)
-            contour.ContourImageSequence = DicomSequence([_image_item(ct, k)])
+            contour.ContourImageSequence = DicomSequence([image_item(ct, k)])
             matched += 1
     logger.info("Re-referenced %d contours to CT series with %d slices", matched, len(ct.slices))
     return matched
@@ -138,24 +138,3 @@ class _SliceMatcher:
                              f"slice of the original CT (nearest {self.positions[k]:.2f} mm).",
                              hint="The CT SlicerRT wrote is not the original grid; export with rereference=False.")
         return k
-
-
-def _referenced_frame(ct: CTVolume) -> Dataset:
-    series = Dataset()
-    series.SeriesInstanceUID = ct.reference.series_instance_uid
-    series.ContourImageSequence = DicomSequence([_image_item(ct, k) for k in range(len(ct.slices))])
-    study = Dataset()
-    study.ReferencedSOPClassUID = STUDY_COMPONENT_CLASS
-    study.ReferencedSOPInstanceUID = ct.reference.study_instance_uid
-    study.RTReferencedSeriesSequence = DicomSequence([series])
-    frame = Dataset()
-    frame.FrameOfReferenceUID = ct.reference.frame_of_reference_uid
-    frame.RTReferencedStudySequence = DicomSequence([study])
-    return frame
-
-
-def _image_item(ct: CTVolume, k: int) -> Dataset:
-    item = Dataset()
-    item.ReferencedSOPClassUID = ct.slices[k].sop_class_uid
-    item.ReferencedSOPInstanceUID = ct.slices[k].sop_instance_uid
-    return item
