@@ -79,10 +79,13 @@ class OARContourParameterNode:
         The CT being contoured.
     engine, template : str
         Auto-segmentation engine and site template ("" = everything the engine offers).
+    fastMode : bool
+        TotalSegmentator's 3 mm models (ignored by the classical engine).
     segmentation : vtkMRMLSegmentationNode
         The structure set being edited, named, checked and exported.
     deriveRecipes : str
-        Comma-separated derive recipes (``SpinalCord:5, PTV:5:15``).
+        Derive recipes separated by semicolons (``SpinalCord:5; CTV:7,post=5; PTV:5:15``); commas
+        belong to directional margins.
     minConfidence : float
         Naming suggestions at or above this are accepted by "Accept all".
     exportFolder, tps, exportEngine, structureSetLabel, overwrite
@@ -96,6 +99,7 @@ class OARContourParameterNode:
     ctVolume: vtkMRMLScalarVolumeNode
     engine: Annotated[str, Choice([c.value for c in _CHOICES.engines])] = "classical"
     template: Annotated[str, Choice(["", *[c.value for c in _CHOICES.templates]])] = ""
+    fastMode: bool = False
     segmentation: vtkMRMLSegmentationNode
     deriveRecipes: str = "SpinalCanal:5"
     minConfidence: Annotated[float, WithinRange(0.0, 1.0)] = 0.9
@@ -369,9 +373,13 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._startLongWork()
         try:
             with slicer.util.tryWithErrorDisplay(_("Auto-contouring failed."), waitCursor=True):
+                if node.engine == "totalsegmentator" and hasattr(slicer.modules, "totalsegmentator"):
+                    # The extension installs its Python packages on first use and may ask the user:
+                    # a dialog belongs here, not in the Qt-free Logic.
+                    slicer.util.getModuleLogic("TotalSegmentator").setupPythonRequirements()
                 segmentation = self.logic.autoSegmentChecked(
                     node.ctVolume, node.engine, node.template or None, self._checkedStructures(),
-                    progress=self._progress)
+                    progress=self._progress, fast=node.fastMode)
                 node.segmentation = segmentation
                 self._rememberChoices()
                 self._showStatus(_("{count} structures in '{name}'. Review every contour.").format(
@@ -417,7 +425,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onDeriveButton(self) -> None:
         node = self._parameterNode
-        recipes = [text.strip() for text in node.deriveRecipes.split(",") if text.strip()]
+        recipes = [text.strip() for text in node.deriveRecipes.split(";") if text.strip()]
         with slicer.util.tryWithErrorDisplay(_("Failed to derive structures."), waitCursor=True):
             newIds = self.logic.deriveStructures(node.segmentation, node.ctVolume, recipes)
             self._showStatus(_("Added {count} derived structures.").format(count=len(newIds)))
