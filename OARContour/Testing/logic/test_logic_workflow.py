@@ -136,8 +136,10 @@ def test_derive_directional_margin_grows_toward_the_patients_back_only(scene, lo
 
     grown, source = lps(added), lps(canal)
     # Posterior is +y in LPS: the new voxels lie behind the canal, within its left-right and
-    # head-feet extent, and no further than 6 mm.
-    assert grown[:, 1].min() > source[:, 1].min() and grown[:, 1].max() <= source[:, 1].max() + 6.0 + 1e-6
+    # head-feet extent, and no further than 6 mm from its surface (half a row behind the last centre).
+    row_mm = float(np.linalg.norm(ijk_to_lps[:3, 1]))
+    assert grown[:, 1].min() > source[:, 1].min()
+    assert grown[:, 1].max() <= source[:, 1].max() + 6.0 + row_mm / 2 + 1e-6
     assert grown[:, 0].min() >= source[:, 0].min() - 1e-6 and grown[:, 0].max() <= source[:, 0].max() + 1e-6
     assert grown[:, 2].min() >= source[:, 2].min() - 1e-6 and grown[:, 2].max() <= source[:, 2].max() + 1e-6
 
