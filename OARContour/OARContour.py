@@ -273,7 +273,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.ctStatusLabel.text = self._describeVolume(node.ctVolume)
         hasCT, hasSegments = node.ctVolume is not None, node.segmentation is not None
         self.ui.runButton.enabled = hasCT
-        for button in (self.ui.deriveButton, self.ui.checkButton, self.ui.exportButton):
+        for button in (self.ui.deriveButton, self.ui.checkButton):
             button.enabled = hasCT and hasSegments
         for button in (self.ui.suggestNamesButton, self.ui.acceptNamesButton):
             button.enabled = hasSegments

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -52,3 +54,13 @@ def write_file(target: Path, write: Callable[[Path], None], suffix: str = ".tmp"
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_json(target: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (UTF-8), atomically; values JSON cannot hold become strings."""
+    text = json.dumps(data, indent=2, default=str)
+
+    def write(temporary: Path) -> None:
+        temporary.write_text(text, encoding="utf-8")
+
+    write_file(target, write)

@@ -107,16 +107,16 @@ def _read_image(path: Path) -> sitk.Image:
 def reference_image(geometry: ImageGeometry) -> sitk.Image:
     """An empty image with the CT's grid (SimpleITK works in LPS like DICOM)."""
     k, j, i = geometry.shape
-    image = sitk.Image([i, j, k], sitk.sitkUInt8)
-    image.SetSpacing(geometry.spacing_mm)
-    image.SetOrigin(geometry.origin_lps)
-    image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))
-    return image
+    return image_on_grid(sitk.Image([i, j, k], sitk.sitkUInt8), geometry)
 
 
 def mask_image(mask: np.ndarray, geometry: ImageGeometry) -> sitk.Image:
     """uint8 image (1 inside) on the CT grid: array (k, j, i) becomes image index (i, j, k)."""
-    image = sitk.GetImageFromArray(mask.astype(np.uint8))
+    return image_on_grid(sitk.GetImageFromArray(mask.astype(np.uint8)), geometry)
+
+
+def image_on_grid(image: sitk.Image, geometry: ImageGeometry) -> sitk.Image:
+    """``image`` (index (i, j, k) of an array (k, j, i)) given the CT's spacing, origin and direction."""
     image.SetSpacing(tuple(float(s) for s in geometry.spacing_mm))
     image.SetOrigin(tuple(float(o) for o in geometry.origin_lps))
     image.SetDirection(tuple(float(v) for v in geometry.direction_matrix.ravel()))

@@ -27,20 +27,13 @@ def read_seg_nrrd(path: Path, geometry: ImageGeometry) -> tuple[list[MaskInput],
     InputError
         slicerio is not installed, or the file is not a readable segmentation.
     """
-    slicerio = _slicerio("Reading .seg.nrrd")
-    try:
-        segmentation = slicerio.read_segmentation(str(path))
-    except Exception as exc:  # slicerio raises plain exceptions for malformed headers
-        raise InputError(f"Cannot read {path.name} as a Slicer segmentation: {exc}",
-                         hint="Save it again from Slicer's Segmentations module.") from exc
+    _, segmentation = _read(path)
     masks, findings = [], []
     for segment in segmentation["segments"]:
         image = _segment_image(segmentation, segment)
         array, found = on_ct_grid(image, geometry, segment["name"])
         block, offset = crop(array != 0)
-        color = tuple(int(round(255 * c)) for c in segment.get("color", (1.0, 0.0, 0.0))[:3])
-        tags = {str(k): str(v) for k, v in (segment.get("tags") or {}).items()}
-        masks.append(MaskInput(segment["name"], block, offset, color, tags))  # type: ignore[arg-type]
+        masks.append(MaskInput(segment["name"], block, offset, _color(segment), _tags(segment)))
         findings += found
     return masks, findings
 
@@ -103,19 +96,31 @@ def write_seg_nrrd(path: Path, segments: list[Segment], ijk_to_lps: np.ndarray,
 
 def read_seg_nrrd_native(path: Path) -> tuple[list[Segment], np.ndarray]:
     """Every segment on the file's own grid (no CT needed) and the file's IJK→LPS matrix."""
-    slicerio = _slicerio("Reading .seg.nrrd")
-    try:
-        segmentation = slicerio.read_segmentation(str(path))
-    except Exception as exc:  # slicerio raises plain exceptions for malformed headers
-        raise InputError(f"Cannot read {path.name} as a Slicer segmentation: {exc}",
-                         hint="Save it again from Slicer's Segmentations module.") from exc
+    slicerio, segmentation = _read(path)
     segments = []
     for raw in segmentation["segments"]:
         mask = np.asarray(slicerio.segment_mask(segmentation, raw), dtype=bool).transpose(2, 1, 0)
-        color = tuple(int(round(255 * c)) for c in raw.get("color", (1.0, 0.0, 0.0))[:3])
-        tags = {str(k): str(v) for k, v in (raw.get("tags") or {}).items()}
-        segments.append(Segment(raw["name"], np.ascontiguousarray(mask), color, tags))  # type: ignore[arg-type]
+        segments.append(Segment(raw["name"], np.ascontiguousarray(mask), _color(raw), _tags(raw)))
     return segments, np.asarray(segmentation["ijkToLPS"], dtype=float)
+
+
+def _read(path: Path) -> tuple[Any, dict[str, Any]]:
+    """slicerio and the file's segmentation; InputError when the file is not one."""
+    slicerio = _slicerio("Reading .seg.nrrd")
+    try:
+        return slicerio, slicerio.read_segmentation(str(path))
+    except Exception as exc:  # slicerio raises plain exceptions for malformed headers
+        raise InputError(f"Cannot read {path.name} as a Slicer segmentation: {exc}",
+                         hint="Save it again from Slicer's Segmentations module.") from exc
+
+
+def _color(segment: dict[str, Any]) -> tuple[int, int, int]:
+    red, green, blue = (int(round(255 * c)) for c in segment.get("color", (1.0, 0.0, 0.0))[:3])
+    return red, green, blue
+
+
+def _tags(segment: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (segment.get("tags") or {}).items()}
 
 
 def _slicerio(action: str) -> Any:

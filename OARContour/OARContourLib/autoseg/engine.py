@@ -111,10 +111,7 @@ def select_structures(engine: str, available: Sequence[str], template: str | Non
 
 
 def _from_template(engine: str, available: Sequence[str], template: str) -> tuple[list[str], dict[str, str]]:
-    entries = load_tables().template(template)
-    if not entries:
-        raise InputError(f"Unknown site template '{template}'.",
-                         hint=f"Use one of: {', '.join(load_tables().templates)}.")
+    entries = load_tables().require_template(template)
     wanted, skipped = [], {}
     for entry in entries:
         if entry.tg263_name in available:

@@ -122,13 +122,32 @@ def run_checked(ct: CTVolume, request: TSRequest, plan: TSPlan, preflight: Prefl
         ct_nifti = Path(work) / "ct.nii.gz"
         write_ct_nifti(ct, ct_nifti)
         runs, made, findings = _run_all(ct, plan, preflight, ct_nifti, progress, command)
+    structures, skipped = outcome(request, plan, made)
+    report(progress, 1.0, "TotalSegmentator done")
+    return AutosegResult(structures, skipped, _provenance(request, preflight, runs, started),
+                         tuple(preflight.findings) + tuple(findings))
+
+
+def outcome(request: TSRequest, plan: TSPlan, made: dict[str, Structure],
+            ) -> tuple[tuple[Structure, ...], dict[str, str]]:
+    """The structures made, in the order asked for, and every wanted name not made with the reason."""
     skipped = {**request.skipped, **plan.unavailable}
     for name in (n for run in plan.runs for n in run.structures if n not in made):
         skipped.setdefault(name, "not in the TotalSegmentator output (empty or outside the scan)")
-    order = [n for n in dict.fromkeys([*request.wanted, *made]) if n in made]
-    report(progress, 1.0, "TotalSegmentator done")
-    return AutosegResult(tuple(made[n] for n in order), skipped, _provenance(request, preflight, runs, started),
-                         tuple(preflight.findings) + tuple(findings))
+    return tuple(made[n] for n in dict.fromkeys([*request.wanted, *made]) if n in made), skipped
+
+
+def planned_only(run: TSTaskRun, made: dict[str, Structure], findings: list[Finding],
+                 ) -> tuple[dict[str, Structure], list[Finding]]:
+    """The structures ``run`` was planned for and their findings; other classes of its task are dropped."""
+    wanted = set(run.structures)
+    return {name: s for name, s in made.items() if name in wanted}, [f for f in findings if f.roi_name in wanted]
+
+
+def run_record(run: TSTaskRun, seconds: float) -> dict[str, Any]:
+    """One run's entry in the provenance."""
+    return {"task": run.task, "roi_subset": list(run.roi_subset) if run.roi_subset else None,
+            "seconds": round(seconds, 3)}
 
 
 def _run_all(ct: CTVolume, plan: TSPlan, preflight: PreflightReport, ct_nifti: Path,
@@ -159,9 +178,8 @@ def _import_run(ct: CTVolume, run: TSTaskRun, output: Path, version: str,
     by_class, findings = read_classes(output, ct)
     description = description_for(ENGINE, version, run.task)
     made, _, partial = structures_from_classes(by_class, run.task, ct.geometry.shape, description)
-    wanted = set(run.structures)
-    return ({name: s for name, s in made.items() if name in wanted},
-            findings + [f for f in partial if f.roi_name in wanted])
+    structures, planned_findings = planned_only(run, made, partial)
+    return structures, findings + planned_findings
 
 
 def _provenance(request: TSRequest, preflight: PreflightReport | None, runs: list[TaskRunResult],
@@ -171,6 +189,5 @@ def _provenance(request: TSRequest, preflight: PreflightReport | None, runs: lis
             "python": environment.python if environment else request.python,
             "device": preflight.device if preflight else request.device,
             "fast": request.fast, "template": request.template,
-            "runs": [{"task": r.run.task, "roi_subset": list(r.run.roi_subset) if r.run.roi_subset else None,
-                      "seconds": round(r.seconds, 3)} for r in runs],
+            "runs": [run_record(r.run, r.seconds) for r in runs],
             "seconds": round(time.perf_counter() - started, 3)}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..ct.problems import Severity
 from ..errors import InputError
 from ..findings import Finding, has_errors
 
@@ -111,7 +112,7 @@ class PreflightReport:
 
     def raise_for_errors(self) -> None:
         """Raise one :class:`InputError` listing every blocking problem and what to do about each."""
-        errors = [f for f in self.findings if f.severity.value == "error"]
+        errors = [f for f in self.findings if f.severity is Severity.ERROR]
         if not errors:
             return
         message = "TotalSegmentator cannot run: " + " ".join(f.message for f in errors)

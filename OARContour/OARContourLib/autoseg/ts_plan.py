@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from ..errors import InputError
 from ..naming.entries import TemplateEntry, TSMapping
 from ..naming.tables import NamingTables, load_tables
 from .ts_model import LICENSED_TASKS, ROI_SUBSET_TASKS, TSPlan, TSTaskRun
@@ -60,15 +59,16 @@ def plan_tasks(names: Sequence[str], *, fast: bool = False, template: str | None
     """
     tables = load_tables()
     entries = _template_entries(tables, template)
+    order = _task_order(tables)
     chosen: dict[str, tuple[str, tuple[str, ...]]] = {}
     unavailable: dict[str, str] = {}
     for name in dict.fromkeys(names):
-        source = _from_template(entries[name]) if name in entries else _from_table(tables, name)
+        source = _from_template(entries[name]) if name in entries else _from_table(tables, name, order)
         if isinstance(source, str):
             unavailable[name] = source
         else:
             chosen[name] = source
-    runs = _group(chosen, fast, _task_order(tables))
+    runs = _group(chosen, fast, order)
     logger.debug("TotalSegmentator plan: %s; %d name(s) unavailable", ", ".join(r.task for r in runs), len(unavailable))
     return TSPlan(runs, unavailable)
 
@@ -76,10 +76,7 @@ def plan_tasks(names: Sequence[str], *, fast: bool = False, template: str | None
 def _template_entries(tables: NamingTables, template: str | None) -> dict[str, TemplateEntry]:
     if template is None:
         return {}
-    entries = tables.template(template)
-    if not entries:
-        raise InputError(f"Unknown site template '{template}'.", hint=f"Use one of: {', '.join(tables.templates)}.")
-    return {e.tg263_name: e for e in entries}
+    return {e.tg263_name: e for e in tables.require_template(template)}
 
 
 def _from_template(entry: TemplateEntry) -> tuple[str, tuple[str, ...]] | str:
@@ -88,12 +85,11 @@ def _from_template(entry: TemplateEntry) -> tuple[str, tuple[str, ...]] | str:
     return REASON_CLASSICAL if entry.source == "classical" else REASON_MANUAL
 
 
-def _from_table(tables: NamingTables, name: str) -> tuple[str, tuple[str, ...]] | str:
+def _from_table(tables: NamingTables, name: str, order: dict[str, int]) -> tuple[str, tuple[str, ...]] | str:
     rows = [m for m in tables.ts_map if m.tg263_name == name and m.status != NO_EQUIVALENT]
     if not rows:
         known = tables.primary_name(name) is not None or tables.is_constructed(name)
         return REASON_NO_TASK if known else REASON_UNKNOWN
-    order = _task_order(tables)
     best = min(rows, key=lambda m: _preference(m, order))
     return best.ts_task, best.components
 

@@ -28,6 +28,7 @@ import SimpleITK as sitk
 
 from ..ct.model import CTVolume
 from ..errors import EngineError
+from ..mask_files import image_on_grid
 from ..progress import ProgressCallback, report
 from .ts_model import ROI_SUBSET_TASKS, TSTaskRun
 
@@ -81,11 +82,7 @@ def build_argv(command: Sequence[str], ct_nifti: Path, run: TSTaskRun, output: P
 
 def write_ct_nifti(ct: CTVolume, path: Path) -> None:
     """The CT's HU voxels on its own grid (LPS geometry; the NIfTI writer converts to RAS)."""
-    image = sitk.GetImageFromArray(ct.hu)
-    image.SetSpacing(tuple(float(s) for s in ct.geometry.spacing_mm))
-    image.SetOrigin(tuple(float(o) for o in ct.geometry.origin_lps))
-    image.SetDirection(tuple(float(v) for v in ct.geometry.direction_matrix.ravel()))
-    sitk.WriteImage(image, str(path), useCompression=True)
+    sitk.WriteImage(image_on_grid(sitk.GetImageFromArray(ct.hu), ct.geometry), str(path), useCompression=True)
 
 
 def child_environment(python: str, env: dict[str, str] | None = None) -> dict[str, str]:

@@ -9,11 +9,9 @@ it → write the HTML review report. Every step is the Logic method a panel butt
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 from ..ct.inspection import inspect_folder
 from ..errors import InputError
@@ -43,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     phantom = write_phantom(out / "phantom", progress=progress)
     clock.step("phantom", phantom.ct_dir)
     inspection = inspect_folder(phantom.ct_dir)
-    (out / "inspect.json").write_text(json.dumps(inspection.to_dict(), indent=2))
+    demo_steps.write_json(out / "inspect.json", inspection.to_dict())
     clock.step("inspect", out / "inspect.json")
     scene, volume_path, dimensions = demo_steps.load_with_logic(phantom.ct_dir, out)
     clock.step("load (Logic, slicer-core)", volume_path)
@@ -59,27 +57,21 @@ def run(args: argparse.Namespace) -> int:
     export = demo_steps.export_and_verify(scene, out)
     verification = export.verification
     clock.step(f"export + verify RTSTRUCT ({len(verification.findings)} findings)", export.path)
-    report = demo_steps.review_report(export.path, phantom.ct_dir, out)
+    report = demo_steps.review_report(scene, export.path, out)
     clock.step("review report", report)
     summary = {"schema": "oarcontour.demo/2", "output": str(out), "ct_dimensions_ijk": dimensions,
                "problems": [p.to_dict() for p in inspection.problems], "dice_vs_truth": accuracy,
                "renames": [r for r in renames if r["applied"]], "check": findings,
-               "structures": [s.ROIName for s in _roi_names(export.path)],
+               "structures": [roi.name for roi in export.export.rois if roi.written],
                "round_trip_dice": dict(verification.dice), "rtstruct": str(export.path),
                "verification": str(export.verification_path), "report": str(report),
                "steps": [{"step": s, "seconds": round(t, 2), "output": o} for s, t, o in steps]}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    demo_steps.write_json(out / "summary.json", summary)
     if args.json:
         print_json(summary)
     else:
         _print_summary(steps, summary, out)
     return EXIT_FINDINGS if inspection.has_errors or verification.has_errors else EXIT_OK
-
-
-def _roi_names(rtstruct: Path) -> Any:
-    import pydicom
-
-    return pydicom.dcmread(rtstruct, specific_tags=["StructureSetROISequence"]).StructureSetROISequence
 
 
 class _Clock:

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_json
+from ..rtstruct.rules.fidelity import dice
+
 #: Derived structures the demo adds to the automatic ones (a 5 mm PRV of the spinal canal).
 DEMO_RECIPES = ("SpinalCanal:5",)
 #: Phantom truth structures added as if drawn by hand, under the names (and colours) a user picked.
@@ -52,10 +55,10 @@ def autocontour(scene: DemoScene, truth_dir: Path, out: Path) -> tuple[list[str]
     """``autoSegment`` with the classical engine on the Thorax template; Dice against the phantom's truth."""
     scene.seg_node = scene.logic.autoSegment(scene.ct_node, engine="classical", template=TEMPLATE)
     names = _segment_names(scene)
-    accuracy = {name: round(_dice(_segment_mask(scene, name), _truth(truth_dir, name)), 4)
+    accuracy = {name: round(dice(_segment_mask(scene, name), _truth(truth_dir, name)), 4)
                 for name in names if (truth_dir / f"{name}.nii.gz").is_file()}
     provenance = json.loads(scene.seg_node.GetAttribute("OARContour.Provenance") or "{}")
-    _write_json(out / "autoseg.json", {"structures": names, "dice_vs_truth": accuracy, "provenance": provenance})
+    write_json(out / "autoseg.json", {"structures": names, "dice_vs_truth": accuracy, "provenance": provenance})
     return names, accuracy
 
 
@@ -74,7 +77,7 @@ def add_hand_drawn(scene: DemoScene, truth_dir: Path) -> list[str]:
 def name_structures(scene: DemoScene, out: Path) -> list[dict[str, Any]]:
     """``applyNaming``: TG-263 names for the hand-drawn segments; the decisions are saved."""
     decisions = [d.to_dict() for d in scene.logic.applyNaming(scene.seg_node)]
-    _write_json(out / "names.json", decisions)
+    write_json(out / "names.json", decisions)
     return decisions
 
 
@@ -83,14 +86,14 @@ def derive(scene: DemoScene, out: Path) -> list[str]:
     new_ids = scene.logic.deriveStructures(scene.seg_node, scene.ct_node, list(DEMO_RECIPES))
     segmentation = scene.seg_node.GetSegmentation()
     names = [segmentation.GetSegment(segment_id).GetName() for segment_id in new_ids]
-    _write_json(out / "derived.json", {"recipes": list(DEMO_RECIPES), "structures": names})
+    write_json(out / "derived.json", {"recipes": list(DEMO_RECIPES), "structures": names})
     return names
 
 
 def check(scene: DemoScene, out: Path) -> list[dict[str, Any]]:
     """``check``: QA findings on the Thorax template (manual structures the engine cannot draw included)."""
     findings = [f.to_dict() for f in scene.logic.check(scene.seg_node, scene.ct_node, template=TEMPLATE)]
-    _write_json(out / "check.json", findings)
+    write_json(out / "check.json", findings)
     return findings
 
 
@@ -100,12 +103,10 @@ def export_and_verify(scene: DemoScene, out: Path) -> Any:
                                       overwrite=True)
 
 
-def review_report(rtstruct: Path, ct_dir: Path, out: Path) -> Path:
-    """The self-contained HTML review page of the exported RTSTRUCT."""
-    from ..report import build_report
-
+def review_report(scene: DemoScene, rtstruct: Path, out: Path) -> Path:
+    """``writeReport``: the self-contained HTML review page of the exported RTSTRUCT."""
     target = out / "report.html"
-    build_report(rtstruct, ct_dir, target, template=TEMPLATE)
+    scene.logic.writeReport(rtstruct, scene.ct_node, target, template=TEMPLATE)
     return target
 
 
@@ -125,11 +126,3 @@ def _truth(truth_dir: Path, name: str) -> np.ndarray:
     import SimpleITK as sitk
 
     return np.asarray(sitk.GetArrayFromImage(sitk.ReadImage(str(truth_dir / f"{name}.nii.gz")))) > 0
-
-
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    return 2.0 * float(np.count_nonzero(a & b)) / max(int(np.count_nonzero(a)) + int(np.count_nonzero(b)), 1)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")

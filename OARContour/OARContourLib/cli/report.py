@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..errors import InputError
 from ..naming.tables import load_tables
 from ..rtstruct.profiles import PROFILE_IDS
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
@@ -50,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_template(template: str) -> None:
     """Refuse an unknown template before the CT is loaded, which takes the longest."""
-    known = load_tables().templates
-    if template not in known:
-        raise InputError(f"Unknown site template '{template}'.", hint=f"Use one of: {', '.join(known)}.")
+    load_tables().require_template(template)
 
 
 def _print_text(result: ReportResult) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .margins import checked_mask
+from .margins import checked_mask, padded_box
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def shrink_directional(mask: np.ndarray, spacing_mm_kji: Sequence[float], margin
     reach = _growth_reach(axis_margins, spacing_mm_kji)
     if not mask.any() or not any(any(r) for r in reach):
         return mask.copy()
-    box = _padded_box(mask, ((0, 0), (0, 0), (0, 0)))
+    box = padded_box(mask, (0, 0, 0))
     pads = [(max(r) + 1, max(r) + 1) for r in reach]  # background all round stands for outside the box
     background = ~np.pad(mask[box], pads, constant_values=False)
     grown = _dilate(background, spacing_mm_kji, axis_margins)
@@ -384,9 +384,6 @@ def _steps(margin_mm: float, spacing_mm: float) -> int:
 
 def _padded_box(mask: np.ndarray, reach: Sequence[tuple[int, int]]) -> tuple[slice, ...]:
     """Bounding box of ``mask`` grown by (toward lower, toward higher) voxels per axis, clipped to the grid."""
-    box = []
-    for axis, size in enumerate(mask.shape):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))
-        lower, higher = reach[axis]
-        box.append(slice(max(int(hits[0]) - lower, 0), min(int(hits[-1]) + 1 + higher, size)))
-    return tuple(box)
+    tight = padded_box(mask, (0, 0, 0))
+    return tuple(slice(max(part.start - lower, 0), min(part.stop + higher, size))
+                 for part, (lower, higher), size in zip(tight, reach, mask.shape))

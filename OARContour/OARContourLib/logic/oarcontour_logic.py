@@ -30,7 +30,6 @@ from ..phantom import write_phantom
 from ..progress import ProgressCallback
 from ..qa import check_structures
 from ..rtstruct.model import ExportOptions
-from ..rtstruct.verify import verify_rtstruct
 from ..rtstruct.write import write_rtstruct
 from . import (
     editor_presets,
@@ -319,9 +318,7 @@ class OARContourLogic:
         else:
             options = ExportOptions(tps=tps, structure_set_label=structureSetLabel, overwrite=overwrite)
             export = write_rtstruct(target, volume, structures, options)
-            masks = workflow.source_masks(structures, volume.hu.shape)
-            verification = verify_rtstruct(target, volume, tps=tps, source_masks=masks)
-            result = ExportResult(target, export, verification, workflow.write_verification(verification, target))
+            result = workflow.verified_export(target, export, volume, structures, tps)
         level = logging.ERROR if result.verification.has_errors else logging.INFO
         self._log(level, "Exported %d structures to %s with %s (verification: %d findings)", len(structures),
                   target.name, engine, len(result.verification.findings))
@@ -342,9 +339,8 @@ class OARContourLogic:
             As for :func:`OARContourLib.derive.apply_recipes`.
         """
         self._check_volume_node(ctNode)
-        shape, spacing = workflow.grid_of(ctNode)
-        masks = {s.name: segmentation_nodes.full_mask(s, shape)
-                 for s in segmentation_nodes.read_structures(segNode, ctNode)}
+        _, spacing = workflow.grid_of(ctNode)
+        masks = {s.name: s.mask for s in segmentation_nodes.read_structures(segNode, ctNode, crop_masks=False)}
         result = apply_recipes(masks, spacing, recipes, ijk_to_lps=workflow.ijk_to_lps_of(ctNode))
         new_ids = [segmentation_nodes.add_segment(segNode, ctNode, structure, mask)
                    for structure, mask in workflow.derived_structures(result)]
@@ -497,11 +493,7 @@ class OARContourLogic:
         InputError
             No such segment.
         """
-        segment = segNode.GetSegmentation().GetSegment(segmentId)
-        if segment is None:
-            raise InputError(f"Segmentation '{segNode.GetName()}' has no segment '{segmentId}'.",
-                             hint="Refresh the Names table; the segment may have been deleted.")
-        return segment_names.side_change(segment.GetName(), newName)
+        return segment_names.side_change(segment_names.find_segment(segNode, segmentId).GetName(), newName)
 
     def renameSegment(self, segNode: Any, segmentId: str, newName: str, sideChangeConfirmed: bool = False) -> Rename:
         """Rename one segment to a TG-263 name typed by a person; the segment ID stays.

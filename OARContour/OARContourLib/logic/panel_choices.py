@@ -10,19 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import slicer
-
 from ..autoseg import SUPPORTED_STRUCTURES
 from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, select_structures
 from ..errors import InputError
 from ..naming.tables import NamingTables, load_tables
 from ..rtstruct.profiles import PROFILE_IDS, load_profile
+from .slicerrt_export import slicerrt_available
 
 BUILTIN_EXPORT = "builtin"
 SLICERRT_EXPORT = "slicerrt"
 EXPORT_ENGINES = (BUILTIN_EXPORT, SLICERRT_EXPORT)
-#: The Slicer module that SlicerRT's RTSTRUCT export needs.
-SLICERRT_MODULE = "dicomrtimportexport"
 
 
 @dataclass(frozen=True)
@@ -76,11 +73,6 @@ def panel_choices(tables: NamingTables | None = None) -> PanelChoices:
         Choice(SLICERRT_EXPORT, "SlicerRT", slicerrt, "" if slicerrt else "SlicerRT is not installed"),
     )
     return PanelChoices(engines, templates, profiles, export_engines)
-
-
-def slicerrt_available() -> bool:
-    """True inside a Slicer that has SlicerRT's DICOM-RT import/export module."""
-    return hasattr(getattr(slicer, "modules", None), SLICERRT_MODULE)
 
 
 def engine_structures(engine: str, tables: NamingTables | None = None) -> tuple[str, ...]:

@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import vtk
-
 from ..ct.problems import Severity
 from ..errors import InputError, NamingError
 from ..naming.laterality import Side, read_side, side_of_name
@@ -74,7 +72,9 @@ def name_rows(segmentation_node: Any, overrides: Overrides | None, min_confidenc
         segment = segmentation.GetSegment(segment_id)
         decision = naming_decision(segment_id, segment.GetName(), overrides, min_confidence)
         rows.append(NameRow(segment_id, decision.old_name, decision.new_name, decision.confidence,
-                            _roi_type(segment, tables), _color(segment), decision.applied, decision.reason))
+                            # The type and colour the export would write (segmentation_nodes.read_structures).
+                            segmentation_nodes.roi_type_of(segment, tables), segmentation_nodes.color_of(segment),
+                            decision.applied, decision.reason))
     return rows
 
 
@@ -95,6 +95,21 @@ def side_change(old_name: str, new_name: str) -> str:
     return f"'{old_name}' is side {stated.side.value}, but '{new_name}' is side {new_side.value}"
 
 
+def find_segment(segmentation_node: Any, segment_id: str) -> Any:
+    """The segment with this ID.
+
+    Raises
+    ------
+    InputError
+        No such segment (the Names table is out of date).
+    """
+    segment = segmentation_node.GetSegmentation().GetSegment(segment_id)
+    if segment is None:
+        raise InputError(f"Segmentation '{segmentation_node.GetName()}' has no segment '{segment_id}'.",
+                         hint="Refresh the Names table; the segment may have been deleted.")
+    return segment
+
+
 def rename_segment(segmentation_node: Any, segment_id: str, new_name: str, *, side_change_confirmed: bool = False,
                    tables: NamingTables | None = None) -> Rename:
     """Rename one segment to a valid TG-263 name (or compound); the segment ID stays.
@@ -107,10 +122,7 @@ def rename_segment(segmentation_node: Any, segment_id: str, new_name: str, *, si
         The name breaks a TG-263 rule, duplicates another segment's name ignoring case, or changes
         the side the old name states without ``side_change_confirmed``.
     """
-    segment = segmentation_node.GetSegmentation().GetSegment(segment_id)
-    if segment is None:
-        raise InputError(f"Segmentation '{segmentation_node.GetName()}' has no segment '{segment_id}'.",
-                         hint="Refresh the Names table; the segment may have been deleted.")
+    segment = find_segment(segmentation_node, segment_id)
     old_name = segment.GetName()
     _check_name(new_name, tables or load_tables())
     _check_unique(segmentation_node, segment_id, new_name)
@@ -140,17 +152,3 @@ def _check_unique(segmentation_node: Any, segment_id: str, name: str) -> None:
                               code="NAME_DUPLICATE",
                               hint="Planning systems compare names ignoring case; merge the segments or choose "
                                    "another name.")
-
-
-def _roi_type(segment: Any, tables: NamingTables) -> RoiType:
-    # Same rule as the export reads it (segmentation_nodes.read_structures), without reading masks.
-    value = vtk.reference("")
-    if segment.GetTag(segmentation_nodes.ROI_TYPE_TAG, value) and str(value) in RoiType._value2member_map_:
-        return RoiType(str(value))
-    default = tables.default_for(segment.GetName())
-    return default.roi_type if default is not None else RoiType.ORGAN
-
-
-def _color(segment: Any) -> tuple[int, int, int]:
-    r, g, b = segment.GetColor()
-    return (round(r * 255), round(g * 255), round(b * 255))

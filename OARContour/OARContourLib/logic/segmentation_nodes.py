@@ -26,7 +26,7 @@ from .. import segment_tags
 from ..errors import InputError
 from ..mask_block import crop
 from ..naming.tables import NamingTables, load_tables
-from ..rtstruct.model import GenerationAlgorithm, RoiType, Structure, full_mask
+from ..rtstruct.model import RoiType, Structure, full_mask
 from . import subject_hierarchy
 
 logger = logging.getLogger(__name__)
@@ -59,9 +59,8 @@ def add_segment(segmentation_node: Any, ct_node: Any, structure: Structure, mask
     rgb = tuple(float(c) / 255.0 for c in structure.color)
     new_id = segmentation.AddEmptySegment(segment_id or _free_id(segmentation, structure.name), structure.name, rgb)
     segment = segmentation.GetSegment(new_id)
-    segment.SetTag(ROI_TYPE_TAG, structure.roi_type.value)
-    segment.SetTag(ALGORITHM_TAG, structure.algorithm.value)
-    segment.SetTag(DESCRIPTION_TAG, structure.description)
+    for tag, value in segment_tags.tags_for(structure).items():
+        segment.SetTag(tag, value)
     slicer.util.updateSegmentBinaryLabelmapFromArray(mask.astype(np.uint8), segmentation_node, new_id, ct_node)
     return str(new_id)
 
@@ -103,33 +102,32 @@ def read_structures(segmentation_node: Any, ct_node: Any, tables: NamingTables |
         segment = segmentation.GetSegment(segment_id)
         mask = segment_mask(segmentation_node, segment_id, ct_node)
         block, offset = crop(mask) if crop_masks else (mask, (0, 0, 0))
+        tags = _tags(segment)
         structures.append(Structure(
-            name=segment.GetName(), mask=block, offset_kji=offset, color=_color(segment),
-            roi_type=_roi_type(segment, tables), algorithm=_algorithm(segment),
-            description=_tag(segment, DESCRIPTION_TAG) or "",
+            name=segment.GetName(), mask=block, offset_kji=offset, color=color_of(segment),
+            roi_type=roi_type_of(segment, tables), algorithm=segment_tags.algorithm_from(tags),
+            description=segment_tags.description_from(tags),
         ))
     return structures
 
 
-def _tag(segment: Any, name: str) -> str | None:
-    value = vtk.reference("")
-    return str(value) or None if segment.GetTag(name, value) else None
+def _tags(segment: Any) -> dict[str, str]:
+    """The segment's OARContour tags that are set (see :mod:`OARContourLib.segment_tags`)."""
+    tags = {}
+    for name in (ROI_TYPE_TAG, ALGORITHM_TAG, DESCRIPTION_TAG):
+        value = vtk.reference("")
+        if segment.GetTag(name, value) and str(value):
+            tags[name] = str(value)
+    return tags
 
 
-def _roi_type(segment: Any, tables: NamingTables) -> RoiType:
-    value = _tag(segment, ROI_TYPE_TAG)
-    if value in RoiType._value2member_map_:
-        return RoiType(value)
+def roi_type_of(segment: Any, tables: NamingTables) -> RoiType:
+    """The tagged RT ROI type, else the naming tables' default for the name, else ORGAN."""
     default = tables.default_for(segment.GetName())
-    return default.roi_type if default is not None else RoiType.ORGAN
+    return segment_tags.roi_type_from(_tags(segment), default.roi_type if default is not None else RoiType.ORGAN)
 
 
-def _algorithm(segment: Any) -> GenerationAlgorithm:
-    value = _tag(segment, ALGORITHM_TAG)
-    return GenerationAlgorithm(value) if value in GenerationAlgorithm._value2member_map_ else GenerationAlgorithm.MANUAL
-
-
-def _color(segment: Any) -> tuple[int, int, int]:
+def color_of(segment: Any) -> tuple[int, int, int]:
     r, g, b = segment.GetColor()
     return (round(r * 255), round(g * 255), round(b * 255))
 

@@ -28,11 +28,10 @@ from ..atomic import publish_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import ExportError, InputError
-from ..rtstruct.dataset import RT_STRUCTURE_SET_STORAGE
+from ..rtstruct.dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
 from ..rtstruct.model import Structure
 from ..rtstruct.roi_metadata import metadata_of
 from ..rtstruct.slicerrt_fixup import fix_slicerrt_rtstruct
-from ..rtstruct.verify import verify_rtstruct
 from . import subject_hierarchy, workflow
 
 logger = logging.getLogger(__name__)
@@ -41,8 +40,9 @@ PLUGIN_MODULE = "DicomRtImportExportPlugin"
 SLICERRT_HINT = ("Install SlicerRT from the Extensions Manager and restart Slicer, or use engine='builtin' "
                  "(OARContour's own writer, which references the original CT directly).")
 BINARY_LABELMAP = "Binary labelmap"
-PATIENT_TAGS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
-STUDY_TAGS = ("StudyDate", "StudyTime", "StudyDescription", "StudyID", "AccessionNumber", "ReferringPhysicianName")
+#: The exportables get the tags an RTSTRUCT copies from its CT: patient ones from the patient item, the rest from the study.
+PATIENT_TAGS = tuple(k for k in PATIENT_STUDY_KEYWORDS if k.startswith("Patient"))
+STUDY_TAGS = tuple(k for k in PATIENT_STUDY_KEYWORDS if k not in PATIENT_TAGS)
 
 
 @dataclass(frozen=True)
@@ -213,12 +213,10 @@ def export_with_slicerrt(scene: Any, seg_node: Any, ct_node: Any, ct: CTVolume, 
                                        duplicate_ct=duplicate, overwrite=overwrite, tps=tps)
         ct_copy = None if rereference else copy_ct_series(image_files, target.parent / f"CT_{structure_set_label}",
                                                            overwrite)
-        verification = verify_rtstruct(target, reference_ct, tps=tps,
-                                       source_masks=workflow.source_masks(structures, ct.hu.shape))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    report_path = workflow.write_verification(verification, target)
-    return workflow.ExportResult(target, export, verification, report_path, engine="slicerrt", ct_copy_dir=ct_copy)
+    return workflow.verified_export(target, export, reference_ct, structures, tps, engine="slicerrt",
+                                    ct_copy_dir=ct_copy)
 
 
 def copy_ct_series(files: Sequence[Path], folder: Path, overwrite: bool) -> Path:

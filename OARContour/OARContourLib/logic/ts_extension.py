@@ -22,7 +22,7 @@ import slicer
 
 from ..autoseg.result import AutosegResult, description_for
 from ..autoseg.totalsegmentator_outputs import structures_from_classes
-from ..autoseg.ts_engine import ENGINE, TSRequest, plan_for
+from ..autoseg.ts_engine import ENGINE, TSRequest, outcome, plan_for, planned_only, run_record
 from ..autoseg.ts_model import ROI_SUBSET_TASKS, TSTaskRun
 from ..errors import EngineError, InputError
 from ..findings import Finding
@@ -117,18 +117,14 @@ def segment_with_extension(ct_node: Any, request: TSRequest, *, ts_logic: Any = 
         structures, partial = _run_one(ts_logic, ct_node, run, request.device, version)
         made.update(structures)
         findings += partial
-        runs.append({"task": run.task, "roi_subset": list(run.roi_subset) if run.roi_subset else None,
-                     "seconds": round(time.perf_counter() - run_started, 3)})
-    skipped = {**request.skipped, **plan.unavailable}
-    for name in (n for run in plan.runs for n in run.structures if n not in made):
-        skipped.setdefault(name, "not in the TotalSegmentator output (empty or outside the scan)")
+        runs.append(run_record(run, time.perf_counter() - run_started))
+    produced, skipped = outcome(request, plan, made)
     report(progress, 1.0, "TotalSegmentator extension done")
     provenance = {"engine": ENGINE, "version": version, "python": "Slicer TotalSegmentator extension",
                   "device": request.device, "fast": request.fast, "template": request.template, "runs": runs,
                   "seconds": round(time.perf_counter() - started, 3)}
-    order = [n for n in request.wanted if n in made]
-    logger.info("TotalSegmentator extension produced %d structure(s) for '%s'.", len(order), ct_node.GetName())
-    return AutosegResult(tuple(made[n] for n in order), skipped, provenance, tuple(findings))
+    logger.info("TotalSegmentator extension produced %d structure(s) for '%s'.", len(produced), ct_node.GetName())
+    return AutosegResult(produced, skipped, provenance, tuple(findings))
 
 
 def _run_one(ts_logic: Any, ct_node: Any, run: TSTaskRun, device: str, version: str,
@@ -148,8 +144,7 @@ def _run_one(ts_logic: Any, ct_node: Any, run: TSTaskRun, device: str, version: 
                                                         description_for(ENGINE, version, run.task))
     finally:
         scene.RemoveNode(output)
-    wanted = set(run.structures)
-    return {n: s for n, s in made.items() if n in wanted}, [f for f in partial if f.roi_name in wanted]
+    return planned_only(run, made, partial)
 
 
 def _extension_logic() -> Any:

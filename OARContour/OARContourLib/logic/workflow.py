@@ -19,12 +19,13 @@ import numpy as np
 import slicer.util
 import vtk
 
+from ..atomic import write_json
 from ..ct.load import load_ct
 from ..ct.model import LPS_TO_RAS, CTVolume
 from ..errors import InputError
 from ..naming.resolve import suggest
 from ..rtstruct.model import GenerationAlgorithm, Structure
-from ..rtstruct.verify import VerificationReport
+from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import ExportReport
 from . import segmentation_nodes, volume_nodes
 
@@ -110,8 +111,16 @@ def source_masks(structures: Sequence[Structure], shape_kji: tuple[int, ...]) ->
 def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
     """Save the report as JSON beside the RTSTRUCT (``<file>.verify.json``)."""
     target = rtstruct_path.with_name(rtstruct_path.name + ".verify.json")
-    target.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+    write_json(target, report.to_dict())
     return target
+
+
+def verified_export(target: Path, export: ExportReport, reference_ct: CTVolume, structures: Sequence[Structure],
+                    tps: str, **details: Any) -> ExportResult:
+    """Verify a written RTSTRUCT against its CT and the segments it came from; save the report beside it."""
+    masks = source_masks(structures, reference_ct.hu.shape)
+    verification = verify_rtstruct(target, reference_ct, tps=tps, source_masks=masks)
+    return ExportResult(target, export, verification, write_verification(verification, target), **details)
 
 
 def derived_structures(result: Any) -> list[tuple[Structure, np.ndarray]]:

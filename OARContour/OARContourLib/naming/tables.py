@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from ..errors import InputError
 from ..resources import resource_path
 from ..rtstruct.model import RoiType
 from .entries import (
@@ -134,6 +135,20 @@ class NamingTables:
     def template(self, template_id: str) -> tuple[TemplateEntry, ...]:
         """The structures of a site template; empty for an unknown id (see :attr:`templates` keys)."""
         return self.templates.get(template_id, ())
+
+    def require_template(self, template_id: str) -> tuple[TemplateEntry, ...]:
+        """The structures of a site template.
+
+        Raises
+        ------
+        InputError
+            Unknown template id; the hint lists the known ones.
+        """
+        entries = self.template(template_id)
+        if not entries:
+            raise InputError(f"Unknown site template '{template_id}'.",
+                             hint=f"Use one of: {', '.join(self.templates)}.")
+        return entries
 
     def default_for(self, name: str) -> StructureDefault | None:
         """Default colour and RT ROI Interpreted Type of a name, including TG-263 compounds.

@@ -52,9 +52,8 @@ def check_structures(structures: Sequence[Structure], ct: CTVolume | ImageGeomet
     """
     geometry = ct if isinstance(ct, ImageGeometry) else ct.geometry
     tables = load_tables()
-    if template is not None and template not in tables.templates:
-        raise InputError(f"Unknown site template '{template}'.",
-                         hint=f"Use one of: {', '.join(tables.templates)}.")
+    if template is not None:
+        tables.require_template(template)
     _check_fit(structures, geometry)
     context = QAContext(structures, geometry, template=template, tps=tps, tables=tables)
     findings = [finding for rule in RULES for finding in rule.check(context)]

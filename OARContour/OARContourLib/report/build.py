@@ -84,7 +84,8 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
         ``progress`` asked to stop; nothing is written.
     """
     started = time.perf_counter()
-    target, source = _check_paths(Path(out_path).expanduser(), Path(rtstruct_path).expanduser(), overwrite)
+    source = Path(rtstruct_path).expanduser()
+    target = _check_paths(Path(out_path).expanduser(), source, overwrite)
     ct = ct_dir_or_volume
     if not isinstance(ct, CTVolume):
         ct = load_ct(ct, progress=scaled(progress, 0.0, 0.3))
@@ -107,7 +108,7 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
     return result
 
 
-def _check_paths(target: Path, source: Path, overwrite: bool) -> tuple[Path, Path]:
+def _check_paths(target: Path, source: Path, overwrite: bool) -> Path:
     if target.is_dir():
         raise InputError(f"Output {target} is a folder.", hint="Give the path of the .html file to write.")
     if target.exists() and not overwrite:
@@ -116,25 +117,24 @@ def _check_paths(target: Path, source: Path, overwrite: bool) -> tuple[Path, Pat
         raise InputError(f"Output folder {target.parent} does not exist.", hint="Create it first.")
     if target.resolve() == source.resolve():
         raise InputError(f"Output {target} is the RTSTRUCT itself.", hint="Write the report to an .html file.")
-    return target.absolute(), source
+    return target.absolute()
 
 
 def _render_views(content: ReviewContent, progress: ProgressCallback | None
                   ) -> tuple[tuple[ViewImage, ...], tuple[tuple[str, ViewImage], ...]]:
-    """Overview trio (EXTERNAL drawn first, so organs stay on top of the body outline) and close-ups."""
-    ordered = sorted(content.structures, key=lambda s: s.roi_type != "EXTERNAL")
-    overlays = [Overlay(s.name, s.color, s.mask, s.lung_window) for s in ordered]
+    """Overview trio and close-ups in ROI order; EXTERNAL is drawn first, so organs stay on top of the body outline."""
+    structures = content.structures
+    drawing_order = sorted(range(len(structures)), key=lambda n: structures[n].roi_type != "EXTERNAL")
+    overlays = [Overlay(s.name, s.color, s.mask, s.lung_window) for s in (structures[n] for n in drawing_order)]
     hu, geometry = content.ct.hu, content.ct.geometry
     report(progress, 0.0, "Drawing the overview")
     views = overview(hu, geometry, overlays)
     close_ups = []
-    for index, overlay in enumerate(overlays):
-        report(progress, (index + 1) / (len(overlays) + 1), f"Drawing {overlay.name}")
-        view = close_up(hu, geometry, overlays, index)
+    for n, structure in enumerate(structures):
+        report(progress, (n + 1) / (len(structures) + 1), f"Drawing {structure.name}")
+        view = close_up(hu, geometry, overlays, drawing_order.index(n))
         if view is not None:
-            close_ups.append((overlay.name, view))
-    by_roi_order = {s.name: n for n, s in enumerate(content.structures)}
-    close_ups.sort(key=lambda item: by_roi_order[item[0]])
+            close_ups.append((structure.name, view))
     return views, tuple(close_ups)
 
 

@@ -43,7 +43,6 @@ HEADER_KEYWORDS = ("PatientName", "PatientID", "StudyDescription", "StudyDate", 
 class ReviewedStructure:
     """One ROI as the report shows it."""
 
-    number: int
     name: str
     roi_type: str
     color: Color
@@ -93,7 +92,7 @@ def collect(rtstruct_path: Path, ct: CTVolume, tps: str, template: str | None,
                 for roi, color in zip(contents.rois, colors, strict=True)]
     qa_findings = check_structures(qa_input, ct, template=template, tps=tps)
     findings = _unique([*contents.findings, *verified.findings, *qa_findings])
-    structures = tuple(ReviewedStructure(roi.number, roi.name, roi.roi_type, color, roi.mask,
+    structures = tuple(ReviewedStructure(roi.name, roi.roi_type, color, roi.mask,
                                          tuple(f for f in findings if f.roi_name == roi.name))
                        for roi, color in zip(contents.rois, colors, strict=True))
     report(progress, 1.0, f"Collected {len(structures)} structures and {len(findings)} findings")

@@ -109,8 +109,7 @@ def _figure(view: ViewImage, caption: str) -> str:
 
 
 def _views(views: Sequence[ViewImage]) -> str:
-    axis = {"axial": "z", "coronal": "y", "sagittal": "x"}
-    figures = [_figure(v, f"{v.plane.value.capitalize()}, {axis[v.plane.value]} = {v.position_mm:.1f} mm")
+    figures = [_figure(v, f"{v.plane.value.capitalize()}, {'xyz'[v.plane.normal_axis]} = {v.position_mm:.1f} mm")
                for v in views]
     return '<div class="views" id="overview">' + "".join(figures) + "</div>"
 

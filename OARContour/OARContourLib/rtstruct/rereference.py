@@ -13,18 +13,16 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
-from pydicom.tag import Tag
 
 from ..ct.model import CTVolume
 from ..errors import InputError
 from .dataset import image_item, referenced_frame
+from .parse import contour_points
 
 logger = logging.getLogger(__name__)
 
-CONTOUR_DATA = Tag(0x3006, 0x0050)
 #: A contour matches a slice when its plane lies within this fraction of the slice spacing.
 DEFAULT_TOLERANCE_FRACTION = 0.1
 #: Grids agree when spacings and slice positions differ by less than this (the copy is written
@@ -104,16 +102,6 @@ def rereference(ds: Dataset, ct: CTVolume, tolerance_fraction: float = DEFAULT_T
     return matched
 
 
-def contour_points(contour: Dataset) -> np.ndarray:
-    """Contour Data as an (n, 3) array; parsed from the raw bytes when still unparsed (much faster)."""
-    element = contour.get_item(CONTOUR_DATA)
-    if isinstance(element, RawDataElement) and element.value is not None:
-        values = np.array(bytes(element.value).strip(b" \x00").split(b"\\"), dtype=float)
-    else:
-        values = np.asarray(contour.ContourData, dtype=float)
-    return values.reshape(-1, 3)
-
-
 class _SliceMatcher:
     """Finds the CT slice whose plane holds a contour, by position along the slice normal."""
 
@@ -123,10 +111,11 @@ class _SliceMatcher:
         self.positions = np.array([s.position_along_normal_mm for s in ct.slices])
         self.tolerance_mm = tolerance_fraction * ct.geometry.spacing_mm[2]
 
-    def slice_of(self, points: np.ndarray, roi_name: str) -> int:
+    def slice_of(self, points: np.ndarray | None, roi_name: str) -> int:
+        if points is None:  # what the reader would skip: fewer than 3 points, or unreadable numbers
+            raise InputError(f"ROI '{roi_name}' has a contour without 3 usable points.",
+                             hint="Export the structures again.")
         along = points @ self.normal
-        if along.size == 0:
-            raise InputError(f"ROI '{roi_name}' has a contour without points.", hint="Export the structures again.")
         if float(np.ptp(along)) > self.tolerance_mm:
             raise InputError(f"ROI '{roi_name}': a contour spans {along.min():.2f} to {along.max():.2f} mm along "
                              "the original CT's slice normal, so it lies in no CT slice plane.",

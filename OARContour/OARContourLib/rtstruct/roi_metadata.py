@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -33,14 +32,10 @@ class RoiMetadata:
     description: str = ""
     interpreter: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"roi_type": self.roi_type.value, "algorithm": self.algorithm.value,
-                "description": self.description, "interpreter": self.interpreter}
 
-
-def metadata_of(structures: Iterable[Structure], interpreter: str = "") -> dict[str, RoiMetadata]:
+def metadata_of(structures: Iterable[Structure]) -> dict[str, RoiMetadata]:
     """ROI name → metadata of the structures an export started from."""
-    return {s.name: RoiMetadata(s.roi_type, s.algorithm, s.description, interpreter) for s in structures}
+    return {s.name: RoiMetadata(s.roi_type, s.algorithm, s.description) for s in structures}
 
 
 def apply_roi_metadata(ds: Dataset, metadata: Mapping[str, RoiMetadata]) -> list[Finding]:
@@ -58,7 +53,8 @@ def apply_roi_metadata(ds: Dataset, metadata: Mapping[str, RoiMetadata]) -> list
         An ROI of the file has no entry in ``metadata`` (it would keep an empty type).
     """
     names = {int(roi.ROINumber): str(roi.ROIName) for roi in ds.get("StructureSetROISequence", [])}
-    unknown = sorted(set(names.values()) - set(metadata))
+    present = set(names.values())
+    unknown = sorted(present - set(metadata))
     if unknown:
         raise InputError(f"The RTSTRUCT holds ROIs with no known type: {', '.join(unknown)}.",
                          hint="Pass metadata for every segment exported (names must match the segment names).")
@@ -68,7 +64,7 @@ def apply_roi_metadata(ds: Dataset, metadata: Mapping[str, RoiMetadata]) -> list
         name = names.get(int(observation.ReferencedROINumber))
         if name is not None:
             _set_observation(observation, name, metadata[name])
-    return [_dropped(name) for name in metadata if name not in set(names.values())]
+    return [_dropped(name) for name in metadata if name not in present]
 
 
 def _set_roi(roi: Dataset, metadata: RoiMetadata) -> None:

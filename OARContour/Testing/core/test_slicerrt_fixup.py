@@ -20,8 +20,8 @@ from OARContourLib.ct.model import CTVolume
 from OARContourLib.errors import InputError
 from OARContourLib.rtstruct.dataset import PATIENT_STUDY_KEYWORDS
 from OARContourLib.rtstruct.model import GenerationAlgorithm, RoiType
+from OARContourLib.rtstruct.parse import contour_points
 from OARContourLib.rtstruct.read import read_rtstruct
-from OARContourLib.rtstruct.rereference import contour_points
 from OARContourLib.rtstruct.roi_metadata import RoiMetadata
 from OARContourLib.rtstruct.slicerrt_fixup import fix_slicerrt_rtstruct
 from OARContourLib.rtstruct.verify import verify_rtstruct
