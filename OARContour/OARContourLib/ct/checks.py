@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..dicom_compat import decoder_problem
 from .model import ImageGeometry
-from .pixels import decoder_problem
 from .problems import GRID_BREAKING, ProblemCode, ProblemList, Severity
 from .scan import FileHeader, SeriesFiles
 

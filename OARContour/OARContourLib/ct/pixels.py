@@ -1,4 +1,4 @@
-"""Pixel data: is a decoder available for a transfer syntax, and stacking slices into HU."""
+"""Pixel data: stacking decoded slices into one array of Hounsfield units."""
 
 from __future__ import annotations
 
@@ -6,38 +6,13 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from pydicom.pixels import get_decoder, pixel_array
-from pydicom.uid import UID
 
+from ..dicom_compat import stored_pixels
 from ..errors import GeometryError
 from ..progress import ProgressCallback, report
 from .scan import FileHeader
 
 logger = logging.getLogger(__name__)
-
-#: What to install for each family of compressed transfer syntaxes (pip names).
-DECODER_PACKAGES = {
-    "JPEG 2000": "pylibjpeg pylibjpeg-openjpeg",
-    "JPEG-LS": "pylibjpeg pylibjpeg-libjpeg",
-    "JPEG": "pylibjpeg pylibjpeg-libjpeg",
-    "RLE": "pylibjpeg pylibjpeg-rle",
-}
-
-
-def decoder_problem(transfer_syntax_uid: str) -> tuple[str, str] | None:
-    """(message, hint) when pixel data in this transfer syntax cannot be decoded here, else None."""
-    uid = UID(transfer_syntax_uid)
-    try:
-        decoder = get_decoder(uid)
-    except NotImplementedError:
-        return (f"No decoder exists for transfer syntax {uid} ({uid.name}).",
-                "Ask the sender for an uncompressed or JPEG 2000/JPEG-LS/RLE export.")
-    if decoder.is_available:
-        return None
-    packages = next((pkg for family, pkg in DECODER_PACKAGES.items() if family in uid.name), "pylibjpeg python-gdcm")
-    return (f"The slices are compressed as {uid.name} and no decoder for it is installed.",
-            f"Install one with: pip install {packages} (or python-gdcm).")
-
 
 def hu_dtype(headers: Sequence[FileHeader]) -> np.dtype:
     """int16 when every slope is 1 and every intercept an integer, float32 otherwise."""
@@ -83,7 +58,7 @@ def _narrowed(volume: np.ndarray) -> np.ndarray:
 
 def _slice_hu(header: FileHeader, dtype: np.dtype) -> np.ndarray:
     try:
-        stored = pixel_array(str(header.path), raw=True)
+        stored = stored_pixels(header.path)
     except Exception as exc:  # decoders raise many types; name the file and keep the cause
         raise GeometryError(
             f"Cannot decode the pixel data of {header.path.name}: {exc}",

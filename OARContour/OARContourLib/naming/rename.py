@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.dataset import Dataset
 
 from ..atomic import write_file
+from ..dicom_compat import save_dataset
 from ..errors import InputError
 from ..rtstruct.parse import read_dataset
 from .laterality import Side, read_side, side_of_name
@@ -271,5 +272,5 @@ def _items(dataset: Dataset, sequence: str, keyword: str, number: int) -> list[D
 
 def _save_atomically(dataset: Dataset, target: Path) -> None:
     """Write like the original (no re-encoding) to a temporary file, then rename it into place."""
-    write_file(target, lambda temporary: dataset.save_as(temporary, enforce_file_format=False))
+    write_file(target, lambda temporary: save_dataset(dataset, temporary, enforce_file_format=False))
 

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian
 
 from .. import __version__
+from ..dicom_compat import save_dataset
 from ..progress import ProgressCallback, report
 from . import tissues
 from .model import PhantomVariant, PhantomVolume
@@ -168,7 +169,7 @@ def write_series(volume: PhantomVolume, uids: SeriesUIDs, folder: Path,
             report(progress, k / count, f"Writing CT slice {k + 1}/{count}")
         ds = slice_dataset(shared, volume, uids, k, numbers[k])
         path = folder / f"{uids.instances[k]}.dcm"
-        ds.save_as(path, enforce_file_format=True)
+        save_dataset(ds, path, enforce_file_format=True)
         paths.append(path)
     report(progress, 1.0, f"Wrote {count} CT slices")
     return tuple(paths)

@@ -28,6 +28,7 @@ from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, generate_uid
 from .. import __version__
 from ..atomic import write_file
 from ..ct.model import CTVolume
+from ..dicom_compat import save_dataset
 from ..errors import InputError
 from .dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
 from .input_checks import check_ct
@@ -100,7 +101,7 @@ def fix_slicerrt_rtstruct(source: str | Path, target: str | Path, ct: CTVolume, 
     _fix_structure_set(ds, structure_set_label, ct)
     done = "set ROI types and algorithms" + ("; re-referenced to the original CT" if rereference_to_ct else "")
     _make_new_instance(ds, datetime.datetime.now(), f"OARContour {done}")
-    write_file(target_path, lambda temporary: ds.save_as(temporary, enforce_file_format=True))
+    write_file(target_path, lambda temporary: save_dataset(ds, temporary, enforce_file_format=True))
     rois = _summaries(ds)
     logger.info("Corrected SlicerRT RTSTRUCT %s -> %s (%d ROIs, re-referenced: %s) in %.2f s", source_path.name,
                 target_path.name, len(rois), rereference_to_ct, time.perf_counter() - started)

@@ -14,6 +14,7 @@ from pydicom.dataset import Dataset
 from ..atomic import write_file
 from ..ct.model import CTVolume
 from ..ct.problems import Severity
+from ..dicom_compat import save_dataset
 from ..errors import InputError
 from ..findings import Finding
 from ..mask_block import crop
@@ -136,7 +137,7 @@ def _check_target(path: Path, ct: CTVolume, overwrite: bool) -> Path:
 
 
 def _save_atomically(ds: Dataset, target: Path) -> None:
-    write_file(target, lambda temporary: ds.save_as(temporary, enforce_file_format=True))
+    write_file(target, lambda temporary: save_dataset(ds, temporary, enforce_file_format=True))
 
 
 __all__ = ["TPSProfile", "build_rtstruct", "write_rtstruct"]
