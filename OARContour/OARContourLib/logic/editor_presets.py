@@ -105,18 +105,24 @@ def apply_window(volume_node: Any, preset: IntensityPreset) -> None:
 
 
 def segment_editor_node(scene: Any, segmentation_node: Any = None, ct_node: Any = None) -> Any:
-    """The panel's Segment Editor node (a scene singleton), set up for RT structures.
+    """The panel's Segment Editor node (a scene singleton), set up for RT structures when created.
 
-    Overwrite mode is "none": RT structures overlap (a PRV contains its organ, Lungs contains
-    Lung_L), and the editor's default would erase the overlap from the other segments. Editing is
-    allowed everywhere, and the CT is the source volume so that thresholds read HU.
+    A new node gets overwrite mode "none": RT structures overlap (a PRV contains its organ, Lungs
+    contains Lung_L), and the editor's default would erase the overlap from the other segments; and
+    editing allowed everywhere. Both are set only then, so a mode the user picks later stays. The
+    CT is the source volume so that thresholds read HU.
     """
     node = scene.GetSingletonNode(EDITOR_NODE_TAG, "vtkMRMLSegmentEditorNode")
     if node is None:
-        node = scene.AddNewNodeByClass("vtkMRMLSegmentEditorNode", "OARContour Segment Editor")
+        node = scene.CreateNodeByClass("vtkMRMLSegmentEditorNode")
+        node.UnRegister(None)  # CreateNodeByClass returns a reference Python already holds
+        # Tagged before AddNode, as Slicer's Segment Editor does: AddNode then gives the singleton ID
+        # and merges into an existing singleton instead of adding a second node.
         node.SetSingletonTag(EDITOR_NODE_TAG)
-    node.SetOverwriteMode(node.OverwriteNone)
-    node.SetMaskMode(PAINT_ALLOWED_EVERYWHERE)
+        node.SetName("OARContour Segment Editor")
+        node.SetOverwriteMode(node.OverwriteNone)
+        node.SetMaskMode(PAINT_ALLOWED_EVERYWHERE)
+        node = scene.AddNode(node)
     if segmentation_node is not None:
         node.SetAndObserveSegmentationNode(segmentation_node)
     if ct_node is not None:
