@@ -265,6 +265,8 @@ class OARContourLogic:
         node.SetAttribute(PROVENANCE_ATTRIBUTE, json.dumps(result.provenance, default=str))
         for name, reason in result.skipped.items():
             self._log(logging.INFO, "Skipped %s: %s", name, reason)
+        for finding in result.findings:  # e.g. a TotalSegmentator release other than the tested one
+            self._log(logging.WARNING, "%s: %s", finding.code, finding.message)
         self._log(logging.INFO, "Auto-segmented '%s' with %s: %d structures", ctNode.GetName(), engine,
                   len(result.structures))
         return node
