@@ -15,6 +15,7 @@ import importlib.metadata
 import logging
 import platform
 import re
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -68,7 +69,7 @@ def install_command(packages: str) -> str:
     """How to install pip packages where this code runs: ``slicer.util.pip_install`` inside Slicer."""
     if in_slicer_app():
         return f'slicer.util.pip_install("{packages}") in the Python console, then restart Slicer'
-    return f"pip install {packages}"
+    return "pip install " + " ".join(shlex.quote(package) for package in packages.split())
 
 
 @lru_cache(maxsize=1)
