@@ -42,6 +42,7 @@ from . import (
     volume_nodes,
     workflow,
 )
+from .dicom_files import FileLookup
 from .workflow import ExportResult, Rename
 
 #: Node attribute holding the JSON provenance of an auto-segmentation (engine, versions, settings).
@@ -63,11 +64,16 @@ class OARContourLogic:
     log_callback
         Optional ``log_callback(message)`` that receives every line the Logic logs at INFO level
         or above, e.g. for a log panel in the module widget.
+    dicom_file_lookup
+        ``lookup(sop_instance_uid) -> path`` (``""`` when unknown) for CTs loaded through Slicer's
+        DICOM browser, which keep only their instance UIDs; Slicer's DICOM database when None.
     """
 
-    def __init__(self, *, scene: Any = None, log_callback: LogCallback | None = None) -> None:
+    def __init__(self, *, scene: Any = None, log_callback: LogCallback | None = None,
+                 dicom_file_lookup: FileLookup | None = None) -> None:
         self._scene = scene
         self.log_callback = log_callback
+        self.dicom_file_lookup = dicom_file_lookup
 
     @property
     def scene(self) -> Any:
@@ -409,7 +415,7 @@ class OARContourLogic:
 
     def _ct_volume(self, ctNode: Any) -> CTVolume:
         reference = self.getCTReference(ctNode)
-        return workflow.ct_volume_of(ctNode, reference.series_instance_uid)
+        return workflow.ct_volume_of(ctNode, reference.series_instance_uid, self.dicom_file_lookup)
 
     def _check_volume_node(self, volumeNode: Any) -> None:
         if (not hasattr(volumeNode, "IsA") or not volumeNode.IsA("vtkMRMLScalarVolumeNode")
