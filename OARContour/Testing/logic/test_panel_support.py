@@ -237,6 +237,16 @@ def test_segment_editor_node_keeps_the_users_overwrite_mode(scene, logic, ct_nod
     assert scene.GetNumberOfNodesByClass("vtkMRMLSegmentEditorNode") == 1
 
 
+def test_segment_editor_node_gets_rt_defaults_again_after_a_scene_close(scene, logic) -> None:
+    node = logic.segmentEditorNode()
+    node.SetOverwriteMode(node.OverwriteVisibleSegments)
+    scene.Clear(0)  # what File > Close Scene and the self-test's setUp do: singletons kept, but reset
+    assert scene.GetSingletonNode("OARContour", "vtkMRMLSegmentEditorNode") is node
+    assert node.GetOverwriteMode() == node.OverwriteAllSegments, "Slicer no longer resets singletons on close"
+    assert logic.segmentEditorNode() is node
+    assert node.GetOverwriteMode() == node.OverwriteNone, "after a scene close the editor would erase overlaps"
+
+
 @pytest.mark.parametrize("preset, window, level", [("soft_tissue", 400, 40), ("lung", 1500, -600),
                                                    ("bone", 1800, 400)])
 def test_window_presets(logic, ct_node, preset: str, window: float, level: float) -> None:

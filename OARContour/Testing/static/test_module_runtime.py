@@ -145,11 +145,12 @@ def test_editor_node_is_tagged_before_it_is_added_and_its_modes_are_set_once():
     source = function(ast.parse(EDITOR_PRESETS.read_text(encoding="utf-8")), "segment_editor_node")
     assert first_line(source, "SetSingletonTag") < first_line(source, "AddNode")
     assert not calls(source, "AddNewNodeByClass"), "AddNewNodeByClass adds the node before it can be tagged"
-    creation = [n for n in source.body if isinstance(n, ast.If) and ast.unparse(n.test) == "node is None"]
-    assert creation, "segment_editor_node must create the node in `if node is None:`"
+    once = [n for n in source.body if isinstance(n, ast.If) and ast.unparse(n.test) == "node.GetAttribute(RT_DEFAULTS_ATTRIBUTE) is None"]
+    assert once, "segment_editor_node must set the RT defaults under `if node.GetAttribute(RT_DEFAULTS_ATTRIBUTE) is None:`"
+    assert calls(once[0], "SetAttribute"), "the defaults must be marked as applied"
     for setter in ("SetOverwriteMode", "SetMaskMode"):
-        inside = calls(creation[0], setter)
-        assert inside and len(calls(source, setter)) == len(inside), f"{setter} must run only when the node is new"
+        inside = calls(once[0], setter)
+        assert inside and len(calls(source, setter)) == len(inside), f"{setter} must run only once per node"
 
 
 def test_effects_registered_later_reach_the_editor(tree):
