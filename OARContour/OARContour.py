@@ -65,8 +65,10 @@ def startLogic(logCallback=None):
 def __getattr__(name):
     # `from OARContour import OARContourLogic` in the Python console, without importing it at start-up.
     if name == "OARContourLogic":
-        from OARContourLib import OARContourLogic
-
+        try:
+            from OARContourLib import OARContourLogic
+        except Exception as error:  # hasattr() callers expect AttributeError; the cause stays chained
+            raise AttributeError(f"OARContourLogic is not available: {error}") from error
         return OARContourLogic
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

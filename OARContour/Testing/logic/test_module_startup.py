@@ -41,6 +41,7 @@ def test_the_panel_builds_the_logic_on_first_use() -> None:
     loaded = load_in_fresh_interpreter("--start")
     assert loaded["problem"] is None, loaded["problem"]
     assert loaded["logic"] == "OARContourLogic"
+    assert loaded["console_logic"] is True
     assert loaded["engines"] == ["classical", "totalsegmentator"]
 
 
@@ -52,6 +53,7 @@ def test_the_module_loads_when_its_library_cannot_be_imported() -> None:
     assert "library cannot be imported" in problem["message"] and "No module named 'OARContourLib'" in problem["message"]
     assert "Reinstall OARContour" in problem["hint"]
     assert "ModuleNotFoundError" in problem["detail"], "the panel's details box must hold the traceback"
+    assert loaded["console_logic"] is False
 
 
 @pytest.mark.parametrize("package, pip_name", [("pydicom", "pydicom>=2.4.4"), ("scipy", "scipy>=1.13.1"),

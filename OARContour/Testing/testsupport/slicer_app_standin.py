@@ -119,6 +119,8 @@ def load_module_file(block: list[str], start: bool) -> dict[str, Any]:
         result["start_s"] = time.perf_counter() - started
         result["logic"] = type(logic).__name__ if logic is not None else None
         result["engines"] = [c.value for c in choices.engines] if choices is not None else []
+        # `from OARContour import OARContourLogic` in the console; a broken library is an AttributeError.
+        result["console_logic"] = hasattr(module, "OARContourLogic")
         result["problem"] = None if problem is None else {
             "message": problem.message, "hint": problem.hint, "detail": problem.detail}
     return result
