@@ -201,8 +201,9 @@ class OARContourLogic:
         -------
         SeriesReference
             What :meth:`loadCT` stored: Study, Series and Frame of Reference UIDs, modality and the
-            attribute keywords of the core loader. ``is_referenceable`` is False for anonymised
-            series (and for volumes Slicer loaded, which carry no Frame of Reference UID).
+            attribute keywords of the core loader (for a volume from Slicer's DICOM browser, its
+            series item's UIDs and ``DICOM.*`` attributes). ``is_referenceable`` is False for
+            anonymised series.
 
         Raises
         ------

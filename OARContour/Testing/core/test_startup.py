@@ -65,3 +65,15 @@ def test_install_command_outside_the_app_is_a_quoted_shell_command() -> None:
     assert not startup.in_slicer_app()
     assert startup.install_command("pylibjpeg pylibjpeg-openjpeg") == "pip install pylibjpeg pylibjpeg-openjpeg"
     assert startup.install_command("pydicom>=2.4.4") == "pip install 'pydicom>=2.4.4'"
+
+
+def test_install_command_inside_the_app_names_pip_install(monkeypatch) -> None:
+    # Only the application gives the slicer module an `app`; this stands in for nothing else.
+    import types
+
+    application = types.ModuleType("slicer")
+    application.app = object()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "slicer", application)
+    assert startup.in_slicer_app()
+    assert startup.install_command("pylibjpeg pylibjpeg-openjpeg") == (
+        'slicer.util.pip_install("pylibjpeg pylibjpeg-openjpeg") in the Python console, then restart Slicer')
