@@ -6,29 +6,29 @@ headless tests reuse it.
 """
 
 import contextlib
+import logging
 import pathlib
 import tempfile
-from typing import Annotated, Optional  # not "X | None": Slicer 5.8 runs Python 3.9
+import traceback
+import types
+from typing import Annotated
 
 import qt
 import vtk
 
 import slicer
-from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import *
 from slicer.util import VTKObservationMixin
 
-# Re-exported so that `from OARContour import OARContourLogic` works in the Python console.
-from OARContourLib import OARContourLogic
+# Nothing of OARContourLib is imported here. Slicer executes this file at start-up and drops the
+# module, silently, if it raises; the core needs numpy, scipy, pydicom and SimpleITK of the right
+# versions. The Logic and the panel choices are built when the panel is first shown (startLogic),
+# and a problem then is shown in the panel with what to do.
 
-__all__ = ["OARContour", "OARContourLogic", "OARContourParameterNode", "OARContourTest", "OARContourWidget"]
+__all__ = ["OARContour", "OARContourTest", "OARContourWidget", "parameterNodeClass", "startLogic"]
 
-# Engines, site templates and TPS profiles come from the same data files the core reads, so a site
-# that edits site_templates.csv sees its templates here. Read once: Choice needs them at class creation.
-_CHOICES = OARContourLogic().panelChoices()
 #: Panel fields remembered between sessions in qt.QSettings under "OARContour/<field>".
 REMEMBERED_FIELDS = ("engine", "template", "tps", "exportFolder", "exportEngine", "structureSetLabel")
 SETTINGS_PREFIX = "OARContour/"
@@ -39,6 +39,105 @@ THRESHOLD_PRESET_BUTTONS = {"softTissueThresholdButton": "soft_tissue", "lungThr
                             "boneThresholdButton": "bone"}
 EFFECT_PRESET_BUTTONS = {"removeIslandsButton": "remove_islands", "smoothingButton": "smoothing",
                          "fillBetweenSlicesButton": "fill_between_slices"}
+#: Buttons that start work; all are disabled while long work runs, since its progress callback
+#: processes events and a second click would start another job inside the first.
+ACTION_BUTTONS = ("loadCTButton", "loadPhantomButton", "runButton", "deriveButton", "suggestNamesButton",
+                  "acceptNamesButton", "checkButton", "exportButton", "reportButton",
+                  *WINDOW_PRESET_BUTTONS, *THRESHOLD_PRESET_BUTTONS, *EFFECT_PRESET_BUTTONS)
+
+
+def startLogic(logCallback=None):
+    """``(logic, panelChoices, None)``, or ``(None, None, problem)`` for the panel to show.
+
+    Never raises. ``problem`` has ``message``, ``hint`` and ``detail`` (the traceback).
+    """
+    try:
+        from OARContourLib import startup
+    except Exception as error:  # the library itself is missing or broken
+        logging.exception("OARContour: the OARContourLib package cannot be imported")
+        return None, None, types.SimpleNamespace(
+            message=_("OARContour cannot start: its library cannot be imported ({error}).").format(error=error),
+            hint=_("Reinstall OARContour from the Extensions Manager and restart Slicer."),
+            detail=traceback.format_exc())
+    return startup.start(log_callback=logCallback)
+
+
+def __getattr__(name):
+    # `from OARContour import OARContourLogic` in the Python console, without importing it at start-up.
+    if name == "OARContourLogic":
+        try:
+            from OARContourLib import OARContourLogic
+        except Exception as error:  # hasattr() callers expect AttributeError; the cause stays chained
+            raise AttributeError(f"OARContourLogic is not available: {error}") from error
+        return OARContourLogic
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_parameterNodeClass = None
+
+
+def parameterNodeClass(choices):
+    """The panel's parameter node class, made once: its Choice lists come from the core's data files.
+
+    Parameters
+    ----------
+    choices : PanelChoices
+        From ``OARContourLogic.panelChoices()``: engines, site templates, TPS profiles, export engines.
+        A site that edits site_templates.csv sees its templates here.
+    """
+    global _parameterNodeClass
+    if _parameterNodeClass is not None:
+        return _parameterNodeClass
+    from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
+    from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+
+    @parameterNodeWrapper
+    class OARContourParameterNode:
+        """Panel state, saved with the scene and bound to the widgets named in the ``.ui`` file.
+
+        Attributes
+        ----------
+        ctFolder : pathlib.Path
+            Folder searched for the CT series.
+        seriesUID : str
+            Series Instance UID to load; empty loads the folder's only CT series.
+        ctVolume : vtkMRMLScalarVolumeNode
+            The CT being contoured.
+        engine, template : str
+            Auto-segmentation engine and site template ("" = everything the engine offers).
+        fastMode : bool
+            TotalSegmentator's 3 mm models (ignored by the classical engine).
+        segmentation : vtkMRMLSegmentationNode
+            The structure set being edited, named, checked and exported.
+        deriveRecipes : str
+            Derive recipes separated by semicolons (``SpinalCord:5; CTV:7,post=5; PTV:5:15``); commas
+            belong to directional margins.
+        minConfidence : float
+            Naming suggestions at or above this are accepted by "Accept all".
+        exportFolder, tps, exportEngine, structureSetLabel, overwrite
+            Export options, as for ``OARContourLogic.exportRTSTRUCT``.
+        rtstructFile : pathlib.Path
+            The RTSTRUCT the review report is written for (the last export by default).
+        """
+
+        ctFolder: pathlib.Path
+        seriesUID: str = ""
+        ctVolume: vtkMRMLScalarVolumeNode
+        engine: Annotated[str, Choice([c.value for c in choices.engines])] = "classical"
+        template: Annotated[str, Choice(["", *[c.value for c in choices.templates]])] = ""
+        fastMode: bool = False
+        segmentation: vtkMRMLSegmentationNode
+        deriveRecipes: str = "SpinalCanal:5"
+        minConfidence: Annotated[float, WithinRange(0.0, 1.0)] = 0.9
+        exportFolder: pathlib.Path
+        tps: Annotated[str, Choice([c.value for c in choices.tps_profiles])] = "generic"
+        exportEngine: Annotated[str, Choice([c.value for c in choices.export_engines])] = "builtin"
+        structureSetLabel: str = "OARContour"
+        overwrite: bool = False
+        rtstructFile: pathlib.Path
+
+    _parameterNodeClass = OARContourParameterNode
+    return _parameterNodeClass
 
 
 class OARContour(ScriptedLoadableModule):
@@ -65,52 +164,6 @@ It builds on 3D Slicer, and uses SlicerRT and TotalSegmentator when they are ins
 """)
 
 
-@parameterNodeWrapper
-class OARContourParameterNode:
-    """Panel state, saved with the scene and bound to the widgets named in the ``.ui`` file.
-
-    Attributes
-    ----------
-    ctFolder : pathlib.Path
-        Folder searched for the CT series.
-    seriesUID : str
-        Series Instance UID to load; empty loads the folder's only CT series.
-    ctVolume : vtkMRMLScalarVolumeNode
-        The CT being contoured.
-    engine, template : str
-        Auto-segmentation engine and site template ("" = everything the engine offers).
-    fastMode : bool
-        TotalSegmentator's 3 mm models (ignored by the classical engine).
-    segmentation : vtkMRMLSegmentationNode
-        The structure set being edited, named, checked and exported.
-    deriveRecipes : str
-        Derive recipes separated by semicolons (``SpinalCord:5; CTV:7,post=5; PTV:5:15``); commas
-        belong to directional margins.
-    minConfidence : float
-        Naming suggestions at or above this are accepted by "Accept all".
-    exportFolder, tps, exportEngine, structureSetLabel, overwrite
-        Export options, as for ``OARContourLogic.exportRTSTRUCT``.
-    rtstructFile : pathlib.Path
-        The RTSTRUCT the review report is written for (the last export by default).
-    """
-
-    ctFolder: pathlib.Path
-    seriesUID: str = ""
-    ctVolume: vtkMRMLScalarVolumeNode
-    engine: Annotated[str, Choice([c.value for c in _CHOICES.engines])] = "classical"
-    template: Annotated[str, Choice(["", *[c.value for c in _CHOICES.templates]])] = ""
-    fastMode: bool = False
-    segmentation: vtkMRMLSegmentationNode
-    deriveRecipes: str = "SpinalCanal:5"
-    minConfidence: Annotated[float, WithinRange(0.0, 1.0)] = 0.9
-    exportFolder: pathlib.Path
-    tps: Annotated[str, Choice([c.value for c in _CHOICES.tps_profiles])] = "generic"
-    exportEngine: Annotated[str, Choice([c.value for c in _CHOICES.export_engines])] = "builtin"
-    structureSetLabel: str = "OARContour"
-    overwrite: bool = False
-    rtstructFile: pathlib.Path
-
-
 class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     """The module panel: binds widgets to the parameter node and forwards actions to the Logic."""
 
@@ -124,9 +177,17 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._checklistKey = None  # (engine, template) the structure checklist shows
         self._findings = []
         self._fillingNames = False  # True while the Names table is filled by code, not edited
+        self._busy = False  # True while long work runs (its progress callback processes events)
+        self._choices = None
+        self._effectFactory = None
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
+
+        self.logic, self._choices, problem = startLogic(self._showStatus)
+        if problem is not None:
+            self._showStartupProblem(problem)
+            return
 
         uiWidget = slicer.util.loadUI(self.resourcePath("UI/OARContour.ui"))
         self.layout.addWidget(uiWidget)
@@ -134,8 +195,11 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # Reaches every MRML widget through the mrmlSceneChanged connections in the .ui file.
         uiWidget.setMRMLScene(slicer.mrmlScene)
 
-        self.logic = OARContourLogic(log_callback=self._showStatus)
         self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segmentEditorNode())
+        # Effects registered after this widget exists (e.g. when a module with effects loads later)
+        # must still appear in the editor, as Slicer's own Segment Editor module does.
+        self._effectFactory = slicer.qSlicerSegmentEditorEffectFactory.instance()
+        self._effectFactory.connect("effectRegistered(QString)", self.onEffectRegistered)
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
@@ -162,14 +226,47 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # Needed after "Reload": the module is already entered, so enter() is not called again.
         self.initializeParameterNode()
 
+    def _showStartupProblem(self, problem) -> None:
+        """Say in the panel why OARContour cannot work and what to do (the module stays in the list)."""
+        import ctk
+
+        label = qt.QLabel()
+        label.wordWrap = True
+        label.textFormat = qt.Qt.PlainText
+        label.setTextInteractionFlags(qt.Qt.TextSelectableByMouse)
+        label.text = problem.message + "\n\n" + _("What to do: {hint}").format(hint=problem.hint)
+        self.layout.addWidget(label)
+        if problem.detail:
+            details = ctk.ctkCollapsibleButton()
+            details.text = _("Details")
+            details.collapsed = True
+            detailsLayout = qt.QVBoxLayout(details)
+            detailsText = qt.QPlainTextEdit()
+            detailsText.readOnly = True
+            detailsText.plainText = problem.detail
+            detailsLayout.addWidget(detailsText)
+            self.layout.addWidget(details)
+        self.layout.addStretch(1)
+        self.startupProblemLabel = label
+
     def cleanup(self) -> None:
         self.removeObservers()
+        if self._effectFactory is not None:
+            self._effectFactory.disconnect("effectRegistered(QString)", self.onEffectRegistered)
+            self._effectFactory = None
+
+    def onEffectRegistered(self, effectName=None) -> None:
+        self.ui.segmentEditorWidget.updateEffectList()
 
     def enter(self) -> None:
+        if self.logic is None:
+            return  # the panel shows the start-up problem instead
         self.initializeParameterNode()
         self.ui.segmentEditorWidget.installKeyboardShortcuts()
 
     def exit(self) -> None:
+        if self.logic is None:
+            return
         # Stop syncing while hidden; enter() reconnects and refreshes the widgets.
         self.ui.segmentEditorWidget.setActiveEffect(None)
         self.ui.segmentEditorWidget.uninstallKeyboardShortcuts()
@@ -186,12 +283,12 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def initializeParameterNode(self) -> None:
         """Find or create the scene's parameter node and show it in the panel."""
         node, created = self._singletonParameterNode()
-        parameterNode = OARContourParameterNode(node)
+        parameterNode = parameterNodeClass(self._choices)(node)
         if created:
             self._restoreChoices(parameterNode)
         self.setParameterNode(parameterNode)
 
-    def setParameterNode(self, inputParameterNode: Optional[OARContourParameterNode]) -> None:
+    def setParameterNode(self, inputParameterNode) -> None:
         """Disconnect the panel from the current parameter node and connect it to another.
 
         Parameters
@@ -249,15 +346,15 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _labelChoices(self) -> None:
         """Readable labels for the value-only items connectGui() put in the combo boxes."""
         self.ui.templateComboBox.setItemText(0, _("All the engine offers"))
-        for comboBox, choices in ((self.ui.engineComboBox, _CHOICES.engines),
-                                  (self.ui.exportEngineComboBox, _CHOICES.export_engines),
-                                  (self.ui.tpsComboBox, _CHOICES.tps_profiles)):
+        for comboBox, choices in ((self.ui.engineComboBox, self._choices.engines),
+                                  (self.ui.exportEngineComboBox, self._choices.export_engines),
+                                  (self.ui.tpsComboBox, self._choices.tps_profiles)):
             for index, choice in enumerate(choices):
                 comboBox.setItemText(index, choice.label)
                 comboBox.setItemData(index, choice.reason, qt.Qt.ToolTipRole)
         # SlicerRT is detected now, not at import: modules load in any order at startup.
         exportEngines = {c.value: c for c in self.logic.panelChoices().export_engines}
-        for index, choice in enumerate(_CHOICES.export_engines):
+        for index, choice in enumerate(self._choices.export_engines):
             self.ui.exportEngineComboBox.model().item(index).setEnabled(exportEngines[choice.value].available)
 
     # --- panel state -------------------------------------------------------------------------------
@@ -279,6 +376,12 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             button.enabled = hasSegments
         self.ui.exportButton.enabled = hasSegments and hasCT and node.exportFolder != pathlib.Path()
         self.ui.reportButton.enabled = hasCT and node.rtstructFile != pathlib.Path() and node.rtstructFile.is_file()
+        for name in (*WINDOW_PRESET_BUTTONS, *THRESHOLD_PRESET_BUTTONS, *EFFECT_PRESET_BUTTONS):
+            getattr(self.ui, name).enabled = True  # each says what is missing when clicked too early
+        if self._busy:
+            # Parameter changes during long work land here too: keep every action disabled until it ends.
+            for name in ACTION_BUTTONS:
+                getattr(self.ui, name).enabled = False
         self._updateChecklist()
         self._updateEditor()
 
@@ -305,7 +408,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _updateEditor(self) -> None:
         segmentation, ct = self._parameterNode.segmentation, self._parameterNode.ctVolume
         editor = self.ui.segmentEditorWidget
-        # Also resets the overwrite mode: RT structures overlap, the editor's default erases overlaps.
+        # The overwrite mode is set once, when the Logic creates the editor node: a user's choice stays.
         self.logic.segmentEditorNode(segmentation, ct)
         if editor.segmentationNode() is not segmentation:
             editor.setSegmentationNode(segmentation)
@@ -323,7 +426,8 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             sx=spacing[0], sy=spacing[1], sz=spacing[2])
 
     def _showStatus(self, message: str) -> None:
-        self.ui.progressLabel.text = message
+        if hasattr(self, "ui"):  # the Logic may log before the panel is built
+            self.ui.progressLabel.text = message
 
     # --- progress ----------------------------------------------------------------------------------
 
@@ -334,15 +438,22 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         slicer.app.processEvents()  # paints the bar and delivers clicks on Cancel
         return self._cancelRequested
 
-    def _startLongWork(self) -> None:
+    @contextlib.contextmanager
+    def _longWork(self):
+        """Disable every action button and enable Cancel while work that processes events runs."""
+        self._busy = True
         self._cancelRequested = False
         self.ui.progressBar.value = 0
         self.ui.cancelButton.enabled = True
-        self.ui.runButton.enabled = False
-
-    def _endLongWork(self) -> None:
-        self.ui.cancelButton.enabled = False
-        self._updateGUIState()
+        for name in ACTION_BUTTONS:
+            getattr(self.ui, name).enabled = False
+        try:
+            yield
+        finally:
+            self._busy = False
+            self.ui.cancelButton.enabled = False
+            if self._parameterNode is not None:
+                self._updateGUIState()
 
     def onCancelClicked(self) -> None:
         self._cancelRequested = True
@@ -352,12 +463,12 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onLoadCTButton(self) -> None:
         seriesUID = self._parameterNode.seriesUID.strip() or None
-        with slicer.util.tryWithErrorDisplay(_("Failed to load the CT series."), waitCursor=True):
+        with self._longWork(), slicer.util.tryWithErrorDisplay(_("Failed to load the CT series."), waitCursor=True):
             volumeNode = self.logic.loadCT(self._parameterNode.ctFolder, seriesUID=seriesUID, progress=self._progress)
             self._showCT(volumeNode)
 
     def onLoadPhantomButton(self) -> None:
-        with slicer.util.tryWithErrorDisplay(_("Failed to load the sample phantom."), waitCursor=True):
+        with self._longWork(), slicer.util.tryWithErrorDisplay(_("Failed to load the sample phantom."), waitCursor=True):
             volumeNode = self.logic.loadSamplePhantom(progress=self._progress)
             self._showCT(volumeNode)
 
@@ -370,23 +481,45 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onRunButton(self) -> None:
         node = self._parameterNode
-        self._startLongWork()
-        try:
-            with slicer.util.tryWithErrorDisplay(_("Auto-contouring failed."), waitCursor=True):
-                if node.engine == "totalsegmentator" and hasattr(slicer.modules, "totalsegmentator"):
-                    # The extension installs its Python packages on first use and may ask the user:
-                    # a dialog belongs here, not in the Qt-free Logic.
-                    slicer.util.getModuleLogic("TotalSegmentator").setupPythonRequirements()
-                segmentation = self.logic.autoSegmentChecked(
-                    node.ctVolume, node.engine, node.template or None, self._checkedStructures(),
-                    progress=self._progress, fast=node.fastMode)
-                node.segmentation = segmentation
-                self._rememberChoices()
-                self._showStatus(_("{count} structures in '{name}'. Review every contour.").format(
-                    count=segmentation.GetSegmentation().GetNumberOfSegments(), name=segmentation.GetName()))
-        finally:
-            self._endLongWork()
+        versionWarning = ""
+        if node.engine == "totalsegmentator" and hasattr(slicer.modules, "totalsegmentator"):
+            ready, versionWarning = self._setUpTotalSegmentator()
+            if not ready:
+                return
+        with self._longWork(), slicer.util.tryWithErrorDisplay(_("Auto-contouring failed."), waitCursor=True):
+            segmentation = self.logic.autoSegmentChecked(
+                node.ctVolume, node.engine, node.template or None, self._checkedStructures(),
+                progress=self._progress, fast=node.fastMode)
+            node.segmentation = segmentation
+            self._rememberChoices()
+            self._showStatus(" ".join(text for text in (_("{count} structures in '{name}'. Review every contour.").format(
+                count=segmentation.GetSegmentation().GetNumberOfSegments(), name=segmentation.GetName()),
+                versionWarning) if text))
         self._refreshNames()
+
+    def _setUpTotalSegmentator(self):
+        """Let the extension install its Python packages, which may ask the user: a dialog belongs here.
+
+        Returns
+        -------
+        (bool, str)
+            Whether TotalSegmentator can run, and a warning when its version is not the tested one.
+        """
+        from OARContourLib.logic import ts_extension
+
+        try:
+            with slicer.util.WaitCursor():
+                slicer.util.getModuleLogic("TotalSegmentator").setupPythonRequirements()
+        except Exception as error:  # InstallError, ModuleNotFoundError, ValueError, pip failures
+            logging.exception("TotalSegmentator setup failed")
+            problem = ts_extension.setup_problem(error)
+            text = problem.message + "\n\n" + problem.hint
+            if not problem.restart_required:
+                slicer.util.errorDisplay(text, windowTitle=_("TotalSegmentator is not ready"))
+            elif slicer.util.confirmOkCancelDisplay(text, windowTitle=_("Restart Slicer")):
+                slicer.util.restart()
+            return False, ""
+        return True, ts_extension.version_warning()
 
     # --- 3. Edit -----------------------------------------------------------------------------------
 
@@ -409,6 +542,12 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             for key, value in preset.parameters:
                 effect.setParameter(key, value)
             if preset.needs_preview:
+                # Auto-complete effects merge every *visible* segment into one label image and write
+                # each back, so overlaps (Body over organs, a PRV over its organ) would be lost. A
+                # selection made before onPreview() is kept (AbstractScriptedSegmentEditorAutoCompleteEffect).
+                selected = vtk.vtkStringArray()
+                selected.InsertNextValue(self.ui.segmentEditorWidget.currentSegmentID())
+                effect.self().selectedSegmentIds = selected
                 effect.self().onPreview()
             effect.self().onApply()
             self.ui.segmentEditorWidget.setActiveEffect(None)
@@ -481,14 +620,18 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._fillingNames or item.column() != 0:
             return
         segmentation, segmentId, newName = self._parameterNode.segmentation, item.data(qt.Qt.UserRole), item.text()
-        with slicer.util.tryWithErrorDisplay(_("The segment was not renamed."), waitCursor=True):
-            sideChange = self.logic.sideChange(segmentation, segmentId, newName)
-            # The Logic never decides a side change; a person does, here.
-            confirmed = bool(sideChange) and slicer.util.confirmYesNoDisplay(
-                _("{reason}. Rename anyway?").format(reason=sideChange), windowTitle=_("Side change"))
-            if not sideChange or confirmed:
-                self.logic.renameSegment(segmentation, segmentId, newName, sideChangeConfirmed=confirmed)
-        self._refreshNames()
+        try:
+            with slicer.util.tryWithErrorDisplay(_("The segment was not renamed."), waitCursor=True):
+                sideChange = self.logic.sideChange(segmentation, segmentId, newName)
+                # The Logic never decides a side change; a person does, here.
+                confirmed = bool(sideChange) and slicer.util.confirmYesNoDisplay(
+                    _("{reason}. Rename anyway?").format(reason=sideChange), windowTitle=_("Side change"))
+                if not sideChange or confirmed:
+                    self.logic.renameSegment(segmentation, segmentId, newName, sideChangeConfirmed=confirmed)
+        finally:
+            # tryWithErrorDisplay re-raises: without this a rejected or declined name would stay in the
+            # table. Deferred: the table must not be refilled inside its own itemChanged signal.
+            qt.QTimer.singleShot(0, self._refreshNames)
 
     # --- 5. Check ----------------------------------------------------------------------------------
 
@@ -551,7 +694,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onReportButton(self) -> None:
         node = self._parameterNode
         outPath = node.rtstructFile.with_name(node.rtstructFile.stem + ".review.html")
-        with slicer.util.tryWithErrorDisplay(_("The review report was not written."), waitCursor=True):
+        with self._longWork(), slicer.util.tryWithErrorDisplay(_("The review report was not written."), waitCursor=True):
             report = self.logic.writeReport(node.rtstructFile, node.ctVolume, outPath, tps=node.tps,
                                             template=node.template or None, overwrite=node.overwrite,
                                             progress=self._progress)
@@ -581,7 +724,7 @@ class OARContourTest(ScriptedLoadableModuleTest):
 
     def test_Workflow(self):
         """The whole workflow through the Logic on the embedded phantom, each step checked."""
-        logic = OARContourLogic()
+        logic = _newLogic()
         with tempfile.TemporaryDirectory(prefix="OARContourTest-") as folderName:
             outputDir = pathlib.Path(folderName)
             ctNode = self._step_loadSamplePhantom(logic, outputDir / "phantom")
@@ -664,7 +807,9 @@ class OARContourTest(ScriptedLoadableModuleTest):
 
     def test_PanelButtons(self):
         """Drive the panel: phantom button, Run, Suggest names, Check, a finding click, Export."""
-        slicer.util.selectModule("OARContour")
+        # CTest runs this with --no-main-window, where selectModule raises (no module selector).
+        if not slicer.app.commandOptions().noMainWindow and slicer.util.mainWindow() is not None:
+            slicer.util.selectModule("OARContour")
         widget = slicer.util.getModuleWidget("OARContour")
         ui, node = widget.ui, widget._parameterNode
         ui.loadPhantomButton.click()
@@ -698,7 +843,7 @@ class OARContourTest(ScriptedLoadableModuleTest):
         # Imported here, not at the top: loading the module must not need the phantom writer.
         from OARContourLib.phantom import write_phantom
 
-        logic = OARContourLogic()
+        logic = _newLogic()
         with tempfile.TemporaryDirectory(prefix="OARContourTest-") as folderName:
             # The writer returns the geometry and UIDs it wrote: the reference for every check.
             phantom = write_phantom(pathlib.Path(folderName) / "phantom", patient_position="HFS")
@@ -743,3 +888,10 @@ class OARContourTest(ScriptedLoadableModuleTest):
         self.assertTrue(shNode.GetItemUID(patientItem, "DICOM"), "the patient item has no DICOM UID (PatientID)")
         self.assertEqual(shNode.GetItemUID(studyItem, "DICOM"), phantom.study_instance_uid)
         self.assertEqual(shNode.GetItemUID(seriesItem, "DICOM"), phantom.series_instance_uid)
+
+
+def _newLogic():
+    # Imported here, not at the top: Slicer must be able to load this file without the core.
+    from OARContourLib import OARContourLogic
+
+    return OARContourLogic()

@@ -16,6 +16,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
+from .startup import install_command  # lives where it works without pydicom (the panel needs it then)
+
 #: True on pydicom 3.x, whose pixel package and ``save_as`` keywords we use there.
 PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
 
@@ -80,12 +82,3 @@ def decoder_problem(transfer_syntax_uid: str) -> tuple[str, str] | None:
     packages = next((pkg for family, pkg in DECODER_PACKAGES.items() if family in uid.name), "pylibjpeg python-gdcm")
     return (f"The slices are compressed as {uid.name} and no decoder for it is installed.",
             f"Install one with: {install_command(packages)} (or python-gdcm).")
-
-
-def install_command(packages: str) -> str:
-    """How to install pip packages where this code runs: ``slicer.util.pip_install`` inside Slicer."""
-    import sys
-
-    if "slicer" in sys.modules and hasattr(sys.modules["slicer"], "app"):
-        return f'slicer.util.pip_install("{packages}") in the Python console, then restart Slicer'
-    return f"pip install {packages}"

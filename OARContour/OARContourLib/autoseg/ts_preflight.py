@@ -107,23 +107,31 @@ def _resolve_device(device: str, environment: TSEnvironment) -> str:
 
 
 def _version_findings(environment: TSEnvironment) -> list[Finding]:
-    version = environment.version or ""
+    return version_findings(environment.version or "", environment.python, f"{PIN_COMMAND} in {environment.python}")
+
+
+def version_findings(version: str, where: str, pin_command: str = PIN_COMMAND) -> list[Finding]:
+    """A finding when TotalSegmentator ``version`` (installed in ``where``) is not the tested one.
+
+    An error below 2.x, a warning for another release (class names may differ) or an unreadable
+    version; nothing for :data:`PINNED_VERSION`'s minor release. ``pin_command`` installs that one.
+    """
     found = re.match(r"(\d+)\.(\d+)", version)
     pinned = PINNED_VERSION.split(".")[:2]
     if found is None:
         return [Finding(TS_VERSION, Severity.WARNING,
-                        f"The TotalSegmentator version in {environment.python} is unknown ('{version}').",
-                        hint=f"OARContour was checked against {PINNED_VERSION}: {PIN_COMMAND}.")]
+                        f"The TotalSegmentator version in {where} is unknown ('{version}').",
+                        hint=f"OARContour was checked against {PINNED_VERSION}: {pin_command}.")]
     if int(found.group(1)) < 2:
         return [Finding(TS_VERSION, Severity.ERROR,
                         f"TotalSegmentator {version} is too old: OARContour needs 2.x "
                         f"(checked against {PINNED_VERSION}).",
-                        hint=f"{PIN_COMMAND} in {environment.python}.")]
+                        hint=f"{pin_command}.")]
     if list(found.groups()) != pinned:
         return [Finding(TS_VERSION, Severity.WARNING,
                         f"TotalSegmentator {version} differs from {PINNED_VERSION}, which OARContour was checked "
                         "against: class names may differ and structures may be missing or mis-named.",
-                        hint=f"Review the results, or {PIN_COMMAND}.")]
+                        hint=f"Review the results, or {pin_command}.")]
     return []
 
 

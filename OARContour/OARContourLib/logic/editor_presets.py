@@ -49,6 +49,8 @@ class EffectPreset:
 
 
 EDITOR_NODE_TAG = "OARContour"
+#: Set on the editor node once its RT defaults are applied (saved with the scene, dropped by a scene close).
+RT_DEFAULTS_ATTRIBUTE = "OARContour.RTDefaults"
 #: ``vtkMRMLSegmentationNode.EditAllowedEverywhere``.
 PAINT_ALLOWED_EVERYWHERE = 0
 
@@ -105,18 +107,27 @@ def apply_window(volume_node: Any, preset: IntensityPreset) -> None:
 
 
 def segment_editor_node(scene: Any, segmentation_node: Any = None, ct_node: Any = None) -> Any:
-    """The panel's Segment Editor node (a scene singleton), set up for RT structures.
+    """The panel's Segment Editor node (a scene singleton), set up for RT structures once.
 
-    Overwrite mode is "none": RT structures overlap (a PRV contains its organ, Lungs contains
-    Lung_L), and the editor's default would erase the overlap from the other segments. Editing is
-    allowed everywhere, and the CT is the source volume so that thresholds read HU.
+    Overwrite mode "none": RT structures overlap (a PRV contains its organ, Lungs contains Lung_L),
+    and the editor's default would erase the overlap from the other segments; editing allowed
+    everywhere. Both are set once per node, marked by :data:`RT_DEFAULTS_ATTRIBUTE`, so a mode the
+    user picks later stays. Closing the scene resets the kept singleton to the editor's defaults and
+    drops the mark, so they are set again then. The CT is the source volume so that thresholds read HU.
     """
     node = scene.GetSingletonNode(EDITOR_NODE_TAG, "vtkMRMLSegmentEditorNode")
     if node is None:
-        node = scene.AddNewNodeByClass("vtkMRMLSegmentEditorNode", "OARContour Segment Editor")
+        node = scene.CreateNodeByClass("vtkMRMLSegmentEditorNode")
+        node.UnRegister(None)  # CreateNodeByClass returns a reference Python already holds
+        # Tagged before AddNode, as Slicer's Segment Editor does: AddNode then gives the singleton ID
+        # and merges into an existing singleton instead of adding a second node.
         node.SetSingletonTag(EDITOR_NODE_TAG)
-    node.SetOverwriteMode(node.OverwriteNone)
-    node.SetMaskMode(PAINT_ALLOWED_EVERYWHERE)
+        node.SetName("OARContour Segment Editor")
+        node = scene.AddNode(node)
+    if node.GetAttribute(RT_DEFAULTS_ATTRIBUTE) is None:
+        node.SetOverwriteMode(node.OverwriteNone)
+        node.SetMaskMode(PAINT_ALLOWED_EVERYWHERE)
+        node.SetAttribute(RT_DEFAULTS_ATTRIBUTE, "1")
     if segmentation_node is not None:
         node.SetAndObserveSegmentationNode(segmentation_node)
     if ct_node is not None:

@@ -42,6 +42,7 @@ from . import (
     volume_nodes,
     workflow,
 )
+from .dicom_files import FileLookup
 from .workflow import ExportResult, Rename
 
 #: Node attribute holding the JSON provenance of an auto-segmentation (engine, versions, settings).
@@ -63,11 +64,16 @@ class OARContourLogic:
     log_callback
         Optional ``log_callback(message)`` that receives every line the Logic logs at INFO level
         or above, e.g. for a log panel in the module widget.
+    dicom_file_lookup
+        ``lookup(sop_instance_uid) -> path`` (``""`` when unknown) for CTs loaded through Slicer's
+        DICOM browser, which keep only their instance UIDs; Slicer's DICOM database when None.
     """
 
-    def __init__(self, *, scene: Any = None, log_callback: LogCallback | None = None) -> None:
+    def __init__(self, *, scene: Any = None, log_callback: LogCallback | None = None,
+                 dicom_file_lookup: FileLookup | None = None) -> None:
         self._scene = scene
         self.log_callback = log_callback
+        self.dicom_file_lookup = dicom_file_lookup
 
     @property
     def scene(self) -> Any:
@@ -195,8 +201,9 @@ class OARContourLogic:
         -------
         SeriesReference
             What :meth:`loadCT` stored: Study, Series and Frame of Reference UIDs, modality and the
-            attribute keywords of the core loader. ``is_referenceable`` is False for anonymised
-            series (and for volumes Slicer loaded, which carry no Frame of Reference UID).
+            attribute keywords of the core loader (for a volume from Slicer's DICOM browser, its
+            series item's UIDs and ``DICOM.*`` attributes). ``is_referenceable`` is False for
+            anonymised series.
 
         Raises
         ------
@@ -265,6 +272,8 @@ class OARContourLogic:
         node.SetAttribute(PROVENANCE_ATTRIBUTE, json.dumps(result.provenance, default=str))
         for name, reason in result.skipped.items():
             self._log(logging.INFO, "Skipped %s: %s", name, reason)
+        for finding in result.findings:  # e.g. a TotalSegmentator release other than the tested one
+            self._log(logging.WARNING, "%s: %s", finding.code, finding.message)
         self._log(logging.INFO, "Auto-segmented '%s' with %s: %d structures", ctNode.GetName(), engine,
                   len(result.structures))
         return node
@@ -407,7 +416,7 @@ class OARContourLogic:
 
     def _ct_volume(self, ctNode: Any) -> CTVolume:
         reference = self.getCTReference(ctNode)
-        return workflow.ct_volume_of(ctNode, reference.series_instance_uid)
+        return workflow.ct_volume_of(ctNode, reference.series_instance_uid, self.dicom_file_lookup)
 
     def _check_volume_node(self, volumeNode: Any) -> None:
         if (not hasattr(volumeNode, "IsA") or not volumeNode.IsA("vtkMRMLScalarVolumeNode")

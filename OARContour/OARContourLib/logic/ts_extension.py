@@ -6,6 +6,12 @@ signature over the years (``fast=``/``fastest=`` became ``quality=``), so it is 
 arguments only, chosen by :func:`inspect.signature`. Its output segments are keyed on their segment
 IDs, which are TotalSegmentator class names (display names are terminology labels that vary), and
 mapped to TG-263 by the same code as the file importer.
+
+The extension runs TotalSegmentator as a child process and blocks on its output until it ends; only
+its ``logCallback`` runs meanwhile. A fresh ``TotalSegmentatorLogic`` has none, so the Logic sets
+one that forwards each line to the progress callback (the panel's processes events and shows the
+line), otherwise Slicer would freeze for the whole run. The extension cannot stop its child, so
+Cancel takes effect when the current task ends.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import inspect
 import logging
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import slicer
@@ -23,13 +31,15 @@ import slicer
 from ..autoseg.result import AutosegResult, description_for
 from ..autoseg.totalsegmentator_outputs import structures_from_classes
 from ..autoseg.ts_engine import ENGINE, TSRequest, outcome, plan_for, planned_only, run_record
-from ..autoseg.ts_model import ROI_SUBSET_TASKS, TSTaskRun
+from ..autoseg.ts_model import PINNED_VERSION, ROI_SUBSET_TASKS, TSTaskRun
+from ..autoseg.ts_preflight import version_findings
 from ..errors import EngineError, InputError
 from ..findings import Finding
 from ..mask_block import crop
 from ..mask_files import MaskInput
 from ..progress import ProgressCallback, report
 from ..rtstruct.model import Structure
+from ..startup import install_command
 from . import segmentation_nodes
 
 logger = logging.getLogger(__name__)
@@ -37,6 +47,49 @@ logger = logging.getLogger(__name__)
 #: ``quality`` values of the current extension; older ones take ``fast=`` (and ``fastest=``).
 QUALITY_NORMAL, QUALITY_FAST = "normal", "fast"
 UPDATE_HINT = "Update the TotalSegmentator extension in the Extensions Manager, or use the OARContour engine."
+WHERE = "Slicer's Python (TotalSegmentator extension)"
+
+
+@dataclass(frozen=True)
+class SetupProblem:
+    """Why the extension's ``setupPythonRequirements`` failed, in words, and whether a restart fixes it."""
+
+    message: str
+    hint: str
+    restart_required: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "hint": self.hint, "restart_required": self.restart_required}
+
+
+def setup_problem(error: BaseException) -> SetupProblem:
+    """Turn what ``setupPythonRequirements`` raised into a message for a dialog.
+
+    The extension raises ``InstallError(message, restartRequired=False)`` for missing extensions
+    (PyTorch, NNUNet) or a cancelled install, and lets ``ModuleNotFoundError`` through from pip
+    installs that did not take effect; both need a person to act, often a restart.
+    """
+    restart = bool(getattr(error, "restartRequired", False))
+    if isinstance(error, ModuleNotFoundError):
+        name = error.name or str(error)
+        return SetupProblem(f"TotalSegmentator cannot start: the Python package '{name}' is not available.",
+                            "Restart Slicer (packages installed in this session load only after a restart); if "
+                            "it persists, open the TotalSegmentator module once and press Apply to install "
+                            "its packages.", restart_required=True)
+    if type(error).__name__ == "InstallError":
+        hint = ("Restart Slicer to finish installing TotalSegmentator's packages." if restart else
+                "Install the missing extensions from the Extensions Manager, restart Slicer and run again; or use "
+                "the OARContour (classical) engine.")
+        return SetupProblem(f"TotalSegmentator could not be set up: {error}", hint, restart)
+    return SetupProblem(f"TotalSegmentator could not be set up: {type(error).__name__}: {error}",
+                        "See the Python console for details, or use the OARContour (classical) engine.", restart)
+
+
+def version_warning() -> str:
+    """A sentence when the installed TotalSegmentator is not the release our class map was checked
+    against (the extension installs its own pinned release); ``""`` when it is."""
+    findings = version_findings(_installed_version(), WHERE, install_command(f"TotalSegmentator=={PINNED_VERSION}"))
+    return " ".join(f"{f.message} {f.hint}" for f in findings)
 
 
 def extension_available() -> bool:
@@ -109,12 +162,14 @@ def segment_with_extension(ct_node: Any, request: TSRequest, *, ts_logic: Any = 
     plan = plan_for(request)
     version = _installed_version()
     made: dict[str, Structure] = {}
-    findings: list[Finding] = []
+    findings: list[Finding] = version_findings(version, WHERE, install_command(f"TotalSegmentator=={PINNED_VERSION}"))
     runs: list[dict[str, Any]] = []
     for index, run in enumerate(plan.runs):
-        report(progress, index / max(len(plan.runs), 1), f"TotalSegmentator extension: task {run.task}")
+        fraction = index / max(len(plan.runs), 1)
+        report(progress, fraction, f"TotalSegmentator extension: task {run.task}")
         run_started = time.perf_counter()
-        structures, partial = _run_one(ts_logic, ct_node, run, request.device, version)
+        with forwarded_log(ts_logic, progress, fraction, run.task):
+            structures, partial = _run_one(ts_logic, ct_node, run, request.device, version)
         made.update(structures)
         findings += partial
         runs.append(run_record(run, time.perf_counter() - run_started))
@@ -125,6 +180,37 @@ def segment_with_extension(ct_node: Any, request: TSRequest, *, ts_logic: Any = 
                   "seconds": round(time.perf_counter() - started, 3)}
     logger.info("TotalSegmentator extension produced %d structure(s) for '%s'.", len(produced), ct_node.GetName())
     return AutosegResult(produced, skipped, provenance, tuple(findings))
+
+
+@contextmanager
+def forwarded_log(ts_logic: Any, progress: ProgressCallback | None, fraction: float, task: str) -> Iterator[None]:
+    """While the block runs, send each line the extension logs to ``progress`` (or let Slicer paint).
+
+    The callback set before is restored afterwards. A cancel request cannot stop the extension's
+    child process; it is honoured by the check before the next task (the panel keeps answering True).
+    """
+    previous = getattr(ts_logic, "logCallback", None)
+
+    def forward(text: str) -> None:
+        message = f"TotalSegmentator ({task}): {str(text).strip()}"
+        if progress is not None:
+            if progress(fraction, message):
+                logger.info("Cancel requested: TotalSegmentator stops after task %s.", task)
+        else:
+            _process_events()
+
+    ts_logic.logCallback = forward
+    try:
+        yield
+    finally:
+        ts_logic.logCallback = previous
+
+
+def _process_events() -> None:
+    # Without a progress callback (a script in Slicer's console) still let the application paint.
+    app = getattr(slicer, "app", None)
+    if app is not None:
+        app.processEvents()
 
 
 def _run_one(ts_logic: Any, ct_node: Any, run: TSTaskRun, device: str, version: str,

@@ -8,7 +8,6 @@ check that the files still describe the node's grid.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from ..naming.resolve import suggest
 from ..rtstruct.model import GenerationAlgorithm, Structure
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import ExportReport
-from . import segmentation_nodes, volume_nodes
+from . import dicom_files, segmentation_nodes, volume_nodes
 
 
 @dataclass(frozen=True)
@@ -67,23 +66,24 @@ class Rename:
                 "confidence": round(self.confidence, 3), "applied": self.applied, "reason": self.reason}
 
 
-def ct_volume_of(ct_node: Any, series_uid: str) -> CTVolume:
-    """Re-read the node's DICOM series (attribute ``OARContour.SourceFiles``) with ``load_ct``.
+def ct_volume_of(ct_node: Any, series_uid: str, file_lookup: dicom_files.FileLookup | None = None) -> CTVolume:
+    """Re-read the node's DICOM series with ``load_ct``.
+
+    The files are those OARContour's loader stored, or, for a CT loaded through Slicer's DICOM
+    browser, its ``DICOM.instanceUIDs`` found through ``file_lookup`` (default: Slicer's DICOM
+    database); see :func:`.dicom_files.series_files`.
 
     Raises
     ------
     InputError
-        The node has no source files (not loaded by OARContour), the files are gone, or they no
-        longer form the node's grid.
+        The node's files cannot be found or are gone, or they no longer form the node's grid.
     """
-    text = ct_node.GetAttribute(volume_nodes.SOURCE_FILES_ATTRIBUTE)
-    files = [Path(p) for p in json.loads(text)] if text else []
-    if not files or not all(p.is_file() for p in files):
-        raise InputError(f"The DICOM files of CT '{ct_node.GetName()}' are not available.",
-                         hint="Load the CT with OARContourLogic().loadCT(folder) and keep its files in place.")
+    files = dicom_files.series_files(ct_node, file_lookup)
     folder = Path(os.path.commonpath([str(p.parent) for p in files]))
     volume = load_ct(folder, series_uid=series_uid or None)
-    if volume.hu.shape != slicer.util.arrayFromVolume(ct_node).shape:
+    loaded_uids = {s.sop_instance_uid for s in volume.slices}
+    node_uids = set(volume_nodes.instance_uids(ct_node)) - {dicom_files.UNKNOWN_UID}
+    if volume.hu.shape != slicer.util.arrayFromVolume(ct_node).shape or not node_uids <= loaded_uids:
         raise InputError(f"The files of CT '{ct_node.GetName()}' no longer match the loaded volume.",
                          hint="Reload the CT series and segment it again.")
     return volume

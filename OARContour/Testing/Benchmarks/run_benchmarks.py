@@ -16,6 +16,7 @@ import bench_autoseg  # noqa: E402
 import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_rtstruct  # noqa: E402
+import bench_startup  # noqa: E402
 
 CACHE = HERE.parents[2] / "bench_output"
 
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     naming = bench_naming.run(CACHE)
     bench_naming.print_table(naming)
     (CACHE / "naming_results.json").write_text(json.dumps(naming, indent=2, default=str) + "\n")
+    startup = bench_startup.run(CACHE)
+    bench_startup.print_table(startup)
+    (CACHE / "startup_results.json").write_text(json.dumps(startup, indent=2, default=str) + "\n")
     autoseg = bench_autoseg.run(CACHE)
     bench_autoseg.print_table(autoseg)
     (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")

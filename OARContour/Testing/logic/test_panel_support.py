@@ -218,12 +218,33 @@ def test_findings_from_check_lead_to_their_slice(scene, logic, ct_node, small_ph
 def test_segment_editor_node_lets_structures_overlap(scene, logic, ct_node, named_segments) -> None:
     node = logic.segmentEditorNode(named_segments, ct_node)
     assert node.GetOverwriteMode() == node.OverwriteNone
+    assert node.GetMaskMode() == slicer.vtkMRMLSegmentationNode.EditAllowedEverywhere
     assert node.GetSegmentationNode() is named_segments and node.GetSourceVolumeNode() is ct_node
-    node.SetOverwriteMode(node.OverwriteAllSegments)
-    again = logic.segmentEditorNode()
+    # Tagged before AddNode (as Slicer's Segment Editor does): the scene gives it the singleton ID.
+    assert node.GetSingletonTag() == "OARContour"
+    assert node.GetID() == "vtkMRMLSegmentEditorNode" + node.GetSingletonTag()
+    assert scene.GetSingletonNode("OARContour", "vtkMRMLSegmentEditorNode") is node
+
+
+def test_segment_editor_node_keeps_the_users_overwrite_mode(scene, logic, ct_node, named_segments) -> None:
+    node = logic.segmentEditorNode(named_segments, ct_node)
+    node.SetOverwriteMode(node.OverwriteVisibleSegments)  # the user's choice in the editor
+    node.SetMaskMode(slicer.vtkMRMLSegmentationNode.EditAllowedInsideAllSegments)
+    again = logic.segmentEditorNode(named_segments, ct_node)  # what every parameter change calls
     assert again is node, "the panel must reuse one editor node per scene"
-    assert again.GetOverwriteMode() == node.OverwriteNone, "the overwrite mode was not reset for RT"
+    assert again.GetOverwriteMode() == node.OverwriteVisibleSegments, "the user's overwrite mode was reset"
+    assert again.GetMaskMode() == slicer.vtkMRMLSegmentationNode.EditAllowedInsideAllSegments
     assert scene.GetNumberOfNodesByClass("vtkMRMLSegmentEditorNode") == 1
+
+
+def test_segment_editor_node_gets_rt_defaults_again_after_a_scene_close(scene, logic) -> None:
+    node = logic.segmentEditorNode()
+    node.SetOverwriteMode(node.OverwriteVisibleSegments)
+    scene.Clear(0)  # what File > Close Scene and the self-test's setUp do: singletons kept, but reset
+    assert scene.GetSingletonNode("OARContour", "vtkMRMLSegmentEditorNode") is node
+    assert node.GetOverwriteMode() == node.OverwriteAllSegments, "Slicer no longer resets singletons on close"
+    assert logic.segmentEditorNode() is node
+    assert node.GetOverwriteMode() == node.OverwriteNone, "after a scene close the editor would erase overlaps"
 
 
 @pytest.mark.parametrize("preset, window, level", [("soft_tissue", 400, 40), ("lung", 1500, -600),

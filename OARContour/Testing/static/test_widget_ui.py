@@ -85,7 +85,8 @@ def _base_type(annotation: ast.expr) -> str:
 
 def parameter_fields(tree: ast.Module) -> dict[str, str]:
     """Field name -> base type of the single ``@parameterNodeWrapper`` class."""
-    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)
+    # Defined inside parameterNodeClass(): its Choice lists are read on first use, not at import.
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
                and any(_is_parameter_node_wrapper(d) for d in node.decorator_list)]
     assert len(classes) == 1, f"{MODULE_FILE.name} must define exactly one @parameterNodeWrapper class"
     return {
@@ -290,7 +291,7 @@ def test_combo_boxes_bound_to_plain_values_declare_their_choices(ui_root, module
     # Slicer's QComboBox connector for str/int/float fills the box from a Choice annotation and
     # raises without one.
     fields = parameter_fields(module_tree)
-    node_class = next(n for n in module_tree.body if isinstance(n, ast.ClassDef) and n.name == "OARContourParameterNode")
+    node_class = next(n for n in ast.walk(module_tree) if isinstance(n, ast.ClassDef) and n.name == "OARContourParameterNode")
     annotations = {s.target.id: ast.unparse(s.annotation) for s in node_class.body if isinstance(s, ast.AnnAssign)}
     combos = [name for name, (_, cls) in bound_parameters(ui_root).items() if cls == "QComboBox"]
     assert combos, f"{UI_FILE.name} binds no combo box; expected engine, template, tps and exportEngine"
