@@ -25,6 +25,7 @@ from pydicom.errors import InvalidDicomError
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..findings import Finding
+from .completeness import truncation_problem
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class ReadCode(str, enum.Enum):
     """Codes of the findings the RTSTRUCT reader reports."""
 
     NOT_RTSTRUCT = "NOT_RTSTRUCT"
+    FILE_TRUNCATED = "FILE_TRUNCATED"
     DICOM_VALUE_INVALID = "DICOM_VALUE_INVALID"
     MISSING_FRAME_OF_REFERENCE = "MISSING_FRAME_OF_REFERENCE"
     FRAME_OF_REFERENCE_MISMATCH = "FRAME_OF_REFERENCE_MISMATCH"
@@ -146,6 +148,10 @@ def read_dataset(path: Path) -> Dataset:
         raise InputError(f"{path.name} is not an RTSTRUCT ({what}, SOP Class '{identity[0]}').",
                          hint="Give the structure set file (modality RTSTRUCT), not a CT, plan or dose file.",
                          code=ReadCode.NOT_RTSTRUCT.value)
+    cut = truncation_problem(path)
+    if cut:
+        raise InputError(f"{path.name} is truncated: {cut}; ROIs after the cut would be lost.",
+                         hint="Copy or export the structure set again.", code=ReadCode.FILE_TRUNCATED.value)
     return dataset
 
 
