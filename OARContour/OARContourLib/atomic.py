@@ -65,6 +65,20 @@ def remove_stale_staging(target: Path) -> list[Path]:
     return removed
 
 
+def os_error_at(exc: OSError, path: Path) -> OSError:
+    """``exc`` as a plain OSError naming ``path``, with its errno even when a library wrapped it in text
+    (pydicom re-raises write errors as ``OSError("With tag ... got exception: [Errno 28] ...\\nTraceback...")``)."""
+    if exc.filename is not None and exc.errno is not None:
+        return exc
+    number, reason = exc.errno, exc.strerror
+    found = re.search(r"\[Errno (\d+)\] ([^\n]*)", str(exc))
+    if number is None and found:
+        number, reason = int(found.group(1)), found.group(2).strip()
+    if number is None:
+        return exc
+    return OSError(number, reason or os.strerror(number), str(path))
+
+
 def _last_change(entry: Path) -> float:
     """Newest modification time of ``entry`` and, for a folder, of what it holds directly (a run still
     writing into ``staging/ct/`` touches ``ct`` but not the staging folder itself)."""
@@ -113,6 +127,9 @@ def write_file(target: Path, write: Callable[[Path], None], suffix: str = ".tmp"
         temporary.chmod(0o666 & ~umask)
         write(temporary)
         os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise os_error_at(exc, target) from exc
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

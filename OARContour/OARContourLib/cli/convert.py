@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import seg_nrrd
-from ..atomic import publish_folder, staging_folder
+from ..atomic import os_error_at, publish_folder, staging_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
@@ -98,6 +98,9 @@ def write_outputs(out: Path, contents: StructureSetContents, ct: CTVolume, fmt: 
                 write_image(mask_image(roi.mask, ct.geometry), staging / name)
         write_table(staging / TABLE, contents.rois, files)
         publish_folder(staging, out, overwrite)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise os_error_at(exc, out) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

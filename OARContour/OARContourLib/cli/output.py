@@ -42,7 +42,7 @@ def one_line(text: str) -> str:
 def os_error_message(exc: OSError) -> str:
     """One line naming the file and the problem, e.g. ``/out/RS.dcm: No space left on device (the disk is full ...)``."""
     where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
-    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     hint = _OS_HINTS.get(exc.errno or 0)
     return f"{where + ': ' if where else ''}{reason}{f' ({hint})' if hint else ''}"
 

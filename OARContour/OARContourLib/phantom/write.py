@@ -13,7 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ..atomic import publish_folder, staging_folder
+from ..atomic import os_error_at, publish_folder, staging_folder
 from ..errors import InputError
 from ..progress import ProgressCallback, report, scaled
 from .build import build_volume, make_request
@@ -85,6 +85,9 @@ def write_phantom(
         result = _result(target, volume, uids, {name: target / TRUTH_FOLDER / p.name for name, p in truth.items()})
         (staging / MANIFEST).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         publish_folder(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise os_error_at(exc, target) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
