@@ -85,7 +85,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose or args.debug else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     # pydicom logs every vendor VR quirk it reads; our own findings report what matters.
-    logging.getLogger("pydicom").setLevel(logging.DEBUG if args.verbose or args.debug else logging.ERROR)
+    # Its decoders also log each failure with a traceback; we report the failure ourselves, in one line.
+    logging.getLogger("pydicom").setLevel(logging.DEBUG if args.verbose or args.debug else logging.CRITICAL)
 
 
 def entry_point() -> None:

@@ -150,3 +150,20 @@ def test_special_files_are_skipped_never_read(small_ct_copy: Path, special: str)
     unreadable = [p for p in json.loads(run.out)["problems"] if p["code"] == "UNREADABLE_FILE"]
     assert unreadable and str(target) in unreadable[0]["files"] and "not a regular file" in unreadable[0]["message"]
     guard.check()
+
+
+def test_undecodable_jpeg2000_pixels_are_one_line_exit_2(shared_data: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    ct = shutil.copytree(shared_data / "totalsegmentator_example/example_ct_dicom", tmp_path / "ct")
+    files = sorted(p for p in ct.iterdir() if p.is_file())
+    damaged = files[len(files) // 2]
+    data = bytearray(damaged.read_bytes())
+    data[-3000:-100] = b"\xff" * 2900  # the codestream is garbage, its length intact
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    guard = Guard([ct], out)
+    run = run_in_process(["autoseg", ct, "--out", out / "s.seg.nrrd"], capsys)
+    assert_one_line_error(run, 2, damaged.name, "Cannot decode")
+    guard.check()
