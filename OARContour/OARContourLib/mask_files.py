@@ -62,6 +62,7 @@ def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path |
         raise InputError(f"Segmentation not found: {path}", hint="Pass a .seg.nrrd, a label image or a folder of masks.")
     if path.is_dir():
         return _read_folder(path, geometry)
+    _require_regular(path)
     if path.name.lower().endswith(".seg.nrrd"):
         from .seg_nrrd import read_seg_nrrd  # needs slicerio
 
@@ -70,7 +71,9 @@ def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path |
 
 
 def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput], list[Finding]]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(MASK_SUFFIXES))
+    candidates = sorted(p for p in folder.iterdir() if p.name.lower().endswith(MASK_SUFFIXES))
+    files = [p for p in candidates if p.is_file()]
+    skipped = [_skipped_finding(p) for p in candidates if not p.is_file()]
     if not files:
         raise InputError(f"No mask files ({', '.join(MASK_SUFFIXES)}) in {folder}.",
                          hint="Put one binary mask per structure in the folder; the file name is the structure name.")
@@ -78,7 +81,20 @@ def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda p: _binary_file(p, geometry), files))
     masks = [m for m, _ in results]
-    return masks, [f for _, found in results for f in found]
+    return masks, skipped + [f for _, found in results for f in found]
+
+
+def _require_regular(path: Path) -> None:
+    try:
+        open_regular(path).close()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc}", hint="Pass a regular file (not a pipe or a device).") from exc
+
+
+def _skipped_finding(path: Path) -> Finding:
+    """A FIFO, device or folder named like a mask: never opened (reading it could block), but reported."""
+    return Finding("UNREADABLE_FILE", Severity.WARNING, f"{clean_name(path.name)} is not a regular file; skipped.",
+                   hint="Remove it from the mask folder if it should not be there.")
 
 
 def _binary_file(path: Path, geometry: ImageGeometry) -> tuple[MaskInput, list[Finding]]:

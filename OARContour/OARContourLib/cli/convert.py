@@ -75,7 +75,7 @@ def _checked_paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     """Inputs exist and the output folder may be written; nothing is touched yet."""
     rtstruct = Path(args.rtstruct).expanduser().absolute()
     ct_dir = Path(args.ct).expanduser().absolute()
-    if not rtstruct.is_file():
+    if not rtstruct.exists() or rtstruct.is_dir():
         raise InputError(f"RTSTRUCT file not found: {rtstruct}", hint="Check the path of RS.")
     if not ct_dir.is_dir():
         raise InputError(f"CT folder not found: {ct_dir}", hint="Pass the folder of the CT's DICOM files with --ct.")

@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from ..ct.problems import Severity
+from ..ct.scan import open_regular
 from ..errors import InputError
 from ..findings import Finding
 from .completeness import truncation_problem
@@ -131,12 +132,13 @@ def parse_rtstruct(path: str | Path) -> ParsedStructureSet:
 
 def read_dataset(path: Path) -> Dataset:
     """The dataset of an RTSTRUCT file; :class:`InputError` for anything else."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"RTSTRUCT file not found: {path}", hint="Check the path of the structure set file.",
                          code=ReadCode.NOT_RTSTRUCT.value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a non-DICOM file read with force=True warns about nonsense
         try:
+            open_regular(path).close()  # a FIFO or device would block the read
             dataset = _dcmread(path)
             identity = (_text(dataset, "SOPClassUID"), _text(dataset, "Modality"))
         except _PARSE_ERRORS as exc:

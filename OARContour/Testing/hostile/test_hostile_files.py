@@ -199,3 +199,58 @@ def test_derive_refuses_a_name_that_already_exists(seg_with_ptv: Path, tmp_path:
     run = run_in_process(["derive", seg_with_ptv, "--out", out / "d.seg.nrrd", "--prv", recipe], capsys)
     assert_one_line_error(run, 2, f"'{name}'", "already exists")
     guard.check()
+
+
+def _cut(path: Path, fraction: float = 0.7) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["nrrd", "nii", "seg.nrrd"])
+def test_other_truncated_mask_formats_are_refused(small_phantom, seg_with_ptv: Path, tmp_path: Path, capsys,
+                                                  kind: str) -> None:
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    if kind == "seg.nrrd":
+        source = _cut(seg_with_ptv)
+    else:
+        source = folder / f"Heart.{kind}"
+        sitk.WriteImage(sitk.ReadImage(str(small_phantom.truth_dir / "Heart.nii.gz")), str(source), kind == "nrrd")
+        _cut(source)
+        source = folder
+    out = tmp_path / "out"
+    out.mkdir()
+    guard = Guard([small_phantom.ct_dir, source], out)
+    run = run_in_process(["export", small_phantom.ct_dir, source, "--out", out / "rs.dcm"], capsys)
+    assert_one_line_error(run, 2)
+    if kind == "seg.nrrd":
+        run = run_in_process(["derive", source, "--out", out / "d.seg.nrrd", "--prv", "Heart:5"], capsys)
+        assert_one_line_error(run, 2, "in.seg.nrrd")
+    guard.check()
+
+
+@pytest.mark.parametrize("where", ["mask folder", "seg.nrrd", "rtstruct"])
+def test_pipes_among_structure_files_never_block(small_phantom, mask_folder: Path, tmp_path: Path,
+                                                 where: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if where == "mask folder":
+        os.mkfifo(mask_folder / "Pipe.nii.gz")
+        argv, code = ["export", small_phantom.ct_dir, mask_folder, "--out", out / "rs.dcm", "--json"], 0
+    elif where == "seg.nrrd":
+        os.mkfifo(tmp_path / "pipe.seg.nrrd")
+        argv, code = ["export", small_phantom.ct_dir, tmp_path / "pipe.seg.nrrd", "--out", out / "rs.dcm"], 2
+    else:
+        os.mkfifo(tmp_path / "rs.dcm")
+        argv, code = ["convert", tmp_path / "rs.dcm", "--ct", small_phantom.ct_dir, "--out", out / "m"], 2
+    guard = Guard([small_phantom.ct_dir, mask_folder], out)
+    run = run_subprocess(argv, timeout=60)
+    if code == 0:
+        assert run.code == 0, run.err
+        skipped = [f for f in json.loads(run.out)["findings"] if f["code"] == "UNREADABLE_FILE"]
+        assert skipped and "Pipe.nii.gz" in skipped[0]["message"]
+        (out / "rs.dcm").unlink()
+    else:
+        assert_one_line_error(run, code)
+    guard.check()
