@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help
         return int(exc.code or 0)
     _configure_logging(args)
+    _tolerate_undecodable_paths()
     if not args.command:
         parser.print_usage(sys.stderr)
         print("oarcontour: error: a command is required", file=sys.stderr)
@@ -79,6 +80,17 @@ def _fail(args: argparse.Namespace, message: str, code: int, prefix: str = "oarc
         logger.exception("error")
     print(one_line(f"{prefix}{message}"), file=sys.stderr)
     return code
+
+
+def _tolerate_undecodable_paths() -> None:
+    """Print paths with bytes that are not UTF-8 (``\\udcff`` in Python) escaped instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change its error handler
+                pass
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

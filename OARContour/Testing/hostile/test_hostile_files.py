@@ -254,3 +254,12 @@ def test_pipes_among_structure_files_never_block(small_phantom, mask_folder: Pat
     else:
         assert_one_line_error(run, code)
     guard.check()
+
+
+def test_names_check_prints_undecodable_paths_without_failing(small_phantom, tmp_path: Path) -> None:
+    folder = tmp_path / os.fsdecode(b"masks\xff")
+    folder.mkdir()
+    (folder / os.fsdecode(b"Lung\xe9_L.nii.gz")).write_bytes((small_phantom.truth_dir / "Lung_L.nii.gz").read_bytes())
+    run = run_subprocess(["names", "check", folder], strict_utf8=True)
+    assert run.code in (0, 1) and "Traceback" not in run.err, run.err
+    assert "Lung__L" in run.out

@@ -53,9 +53,13 @@ def run_in_process(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> R
     return Run(code, captured.out, captured.err)
 
 
-def run_subprocess(argv: Sequence[str], timeout: float = 60, preexec_fn=None) -> Run:
-    """``python -m OARContourLib.cli.main ARGV`` on this source tree; fails the test on a hang."""
-    env = {**os.environ, "PYTHONPATH": str(MODULE_ROOT)}
+def run_subprocess(argv: Sequence[str], timeout: float = 60, preexec_fn=None, strict_utf8: bool = False) -> Run:
+    """``python -m OARContourLib.cli.main ARGV`` on this source tree; fails the test on a hang.
+
+    ``strict_utf8`` runs it as in a UTF-8 terminal, where printing an undecodable path fails.
+    """
+    env = {**os.environ, "PYTHONPATH": str(MODULE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
+           **({"PYTHONIOENCODING": "utf-8"} if strict_utf8 else {})}
     try:
         done = subprocess.run([sys.executable, "-m", "OARContourLib.cli.main", *map(str, argv)], capture_output=True,
                               text=True, timeout=timeout, env=env, preexec_fn=preexec_fn, errors="replace")
