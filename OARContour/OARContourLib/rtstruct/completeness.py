@@ -76,7 +76,7 @@ class _Walker:
         self.data, self.explicit, self.order = data, explicit, order
 
     def _unpack(self, fmt: str, position: int) -> int:
-        if position + struct.calcsize(fmt) > len(self.data):
+        if position + struct.calcsize(self.order + fmt) > len(self.data):
             raise _Truncated(f"the file ends inside an element header at byte {position}")
         return int(struct.unpack_from(self.order + fmt, self.data, position)[0])
 
