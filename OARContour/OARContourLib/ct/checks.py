@@ -47,7 +47,7 @@ def analyse_series(series: SeriesFiles, problems: ProblemList) -> SeriesLayout:
     before = len(problems.items)
     _check_uids(headers, uid, problems)
     _check_compression(headers, uid, problems)
-    if not check_damage(headers, uid, problems):
+    if not check_damage(headers, uid, problems, series.headers):
         return SeriesLayout(tuple(headers), (), None)
     orientation = _common_orientation(headers, uid, problems)
     if orientation is None:

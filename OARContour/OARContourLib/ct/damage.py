@@ -23,10 +23,15 @@ _ELEMENT_HEADER_EXPLICIT = 12
 _MIN_ENCAPSULATED = 16
 
 
-def check_damage(headers: Sequence[FileHeader], uid: str, problems: ProblemList) -> bool:
-    """Report non-finite or zero spacing and positions, truncated pixel data and repeated SOP
-    Instance UIDs; True when the series is free of them."""
+def check_damage(headers: Sequence[FileHeader], uid: str, problems: ProblemList,
+                 series_headers: Sequence[FileHeader] = ()) -> bool:
+    """Report non-finite or zero spacing and positions, truncated pixel data (or headers cut before
+    the image attributes) and repeated SOP Instance UIDs; True when the series is free of them.
+
+    ``headers`` are the series' image slices, ``series_headers`` all its files.
+    """
     before = len(problems.items)
+    _check_cut_headers(headers, series_headers, uid, problems)
     _check_spacing_values(headers, uid, problems)
     _check_position_values(headers, uid, problems)
     _check_pixel_bytes(headers, uid, problems)
@@ -108,6 +113,20 @@ def _check_pixel_bytes(headers: Sequence[FileHeader], uid: str, problems: Proble
                      f"{len(short)} slices have less pixel data than their header declares (e.g. {first.path.name}: "
                      f"{reason}): the files are truncated.", files=_names([h for h, _ in short]), series_uid=uid,
                      hint="Copy or export the series again; a transfer was cut off.")
+
+
+def _check_cut_headers(headers: Sequence[FileHeader], series_headers: Sequence[FileHeader], uid: str,
+                       problems: ProblemList) -> None:
+    """Files of an image SOP class that lack the image attributes: cut off inside their header, so they
+    would silently drop out of the series (unnoticed at its first or last slice)."""
+    classes = {h.text("SOPClassUID") for h in headers} - {""}
+    cut = [h for h in series_headers if not h.is_image and h.text("SOPClassUID") in classes
+           and int(h.dataset.get("NumberOfFrames", 1) or 1) == 1]
+    if cut:
+        problems.add(Severity.ERROR, ProblemCode.TRUNCATED_PIXEL_DATA,
+                     f"{len(cut)} files of this image series lack Rows, Columns or ImagePositionPatient (e.g. "
+                     f"{cut[0].path.name}): they were cut off inside their header.",
+                     files=_names(cut), series_uid=uid, hint="Copy or export the series again; a transfer was cut off.")
 
 
 def _check_duplicate_sop_uids(headers: Sequence[FileHeader], uid: str, problems: ProblemList) -> None:

@@ -45,6 +45,14 @@ def _huge_matrix(folder: Path) -> str:
     return path.name
 
 
+def _cut_in_header(folder: Path) -> str:
+    """The last slice cut just before Rows: it would drop out of the series unnoticed."""
+    path = sorted_files(folder)[-1]
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index(b"\x28\x00\x10\x00US")])
+    return path.name
+
+
 def _nan_position(folder: Path) -> str:
     path = sorted_files(folder)[7]
     _edit(path, lambda ds: setattr(ds, "ImagePositionPatient", ["nan", "0", "0"]))
@@ -83,7 +91,7 @@ def _duplicate_sop_uid(folder: Path) -> str:
 
 
 DAMAGE = {
-    "TRUNCATED_PIXEL_DATA": [_truncate_pixels, _huge_matrix],
+    "TRUNCATED_PIXEL_DATA": [_truncate_pixels, _huge_matrix, _cut_in_header],
     "INVALID_POSITION": [_nan_position, _inf_position, _zero_orientation],
     "INVALID_PIXEL_SPACING": [_zero_spacing, _nan_spacing],
     "DUPLICATE_SOP_INSTANCE_UID": [_duplicate_sop_uid],
