@@ -23,8 +23,11 @@ import SimpleITK as sitk
 
 from .ct.model import ImageGeometry
 from .ct.problems import Severity
+from .ct.scan import open_regular
 from .errors import InputError
+from .file_names import clean_name
 from .findings import Finding
+from .image_files import read_image
 from .mask_block import crop
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path |
         raise InputError(f"Segmentation not found: {path}", hint="Pass a .seg.nrrd, a label image or a folder of masks.")
     if path.is_dir():
         return _read_folder(path, geometry)
+    _require_regular(path)
     if path.name.lower().endswith(".seg.nrrd"):
         from .seg_nrrd import read_seg_nrrd  # needs slicerio
 
@@ -67,7 +71,9 @@ def read_masks(source: str | Path, geometry: ImageGeometry, labels: str | Path |
 
 
 def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput], list[Finding]]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(MASK_SUFFIXES))
+    candidates = sorted(p for p in folder.iterdir() if p.name.lower().endswith(MASK_SUFFIXES))
+    files = [p for p in candidates if p.is_file()]
+    skipped = [_skipped_finding(p) for p in candidates if not p.is_file()]
     if not files:
         raise InputError(f"No mask files ({', '.join(MASK_SUFFIXES)}) in {folder}.",
                          hint="Put one binary mask per structure in the folder; the file name is the structure name.")
@@ -75,33 +81,64 @@ def _read_folder(folder: Path, geometry: ImageGeometry) -> tuple[list[MaskInput]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda p: _binary_file(p, geometry), files))
     masks = [m for m, _ in results]
-    return masks, [f for _, found in results for f in found]
+    return masks, skipped + [f for _, found in results for f in found]
+
+
+def _require_regular(path: Path) -> None:
+    try:
+        open_regular(path).close()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc}", hint="Pass a regular file (not a pipe or a device).") from exc
+
+
+def _skipped_finding(path: Path) -> Finding:
+    """A FIFO, device or folder named like a mask: never opened (reading it could block), but reported."""
+    return Finding("UNREADABLE_FILE", Severity.WARNING, f"{clean_name(path.name)} is not a regular file; skipped.",
+                   hint="Remove it from the mask folder if it should not be there.")
 
 
 def _binary_file(path: Path, geometry: ImageGeometry) -> tuple[MaskInput, list[Finding]]:
     name = structure_name_from_file(path)
-    image = _read_image(path)
+    named = _name_findings(path, name)
+    image = read_image(path)
     if same_grid(image, geometry) and image.GetNumberOfComponentsPerPixel() == 1:
         # Fast path (the usual case): crop on a view of the file's voxels, copy only the block.
         block, offset = crop(sitk.GetArrayViewFromImage(image))
-        return MaskInput(name, block.astype(bool), offset), []
+        return MaskInput(name, block.astype(bool), offset), named
     array, findings = on_ct_grid(image, geometry, name)
     block, offset = crop(array != 0)
-    return MaskInput(name, block, offset), findings
+    return MaskInput(name, block, offset), named + findings
 
 
 def structure_name_from_file(path: Path) -> str:
+    """The file name without its mask suffix, with undecodable bytes and control characters as ``_``."""
     lower = path.name.lower()
     suffix = next(s for s in MASK_SUFFIXES if lower.endswith(s))
-    return path.name[: -len(suffix)]
+    return clean_name(path.name[: -len(suffix)]) or "ROI"
 
 
-def _read_image(path: Path) -> sitk.Image:
+def _name_findings(path: Path, name: str) -> list[Finding]:
+    raw = path.name[: -len(next(s for s in MASK_SUFFIXES if path.name.lower().endswith(s)))]
+    if raw == name:
+        return []
+    return [Finding("MASK_NAME_CLEANED", Severity.WARNING,
+                    f"The file name {raw!r} holds characters that are not text (undecodable bytes or control "
+                    f"characters); the structure is named '{name}'.", roi_name=name,
+                    hint="Rename the mask file to the structure's name.")]
+
+
+def write_image(image: sitk.Image, path: Path) -> None:
+    """Write ``image`` compressed; a failure (disk full, permission) is an :class:`InputError` naming the file."""
     try:
-        return sitk.ReadImage(str(path))
+        sitk.WriteImage(image, str(path), True)
     except RuntimeError as exc:
-        raise InputError(f"Cannot read {path.name}: {str(exc).splitlines()[0][:200]}",
-                         hint="Use NIfTI (.nii.gz) or NRRD masks.") from exc
+        raise InputError(f"Cannot write {path}: {_first_line(exc)}",
+                         hint="Check the free space and permissions of the output folder.") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:200]
 
 
 def reference_image(geometry: ImageGeometry) -> sitk.Image:
@@ -159,7 +196,7 @@ def _physical_volume(image: sitk.Image) -> float:
 
 def _read_label_image(path: Path, geometry: ImageGeometry, labels: str | Path | None,
                       ) -> tuple[list[MaskInput], list[Finding]]:
-    image = _read_image(path)
+    image = read_image(path)
     array, findings = on_ct_grid(sitk.Cast(image, sitk.sitkUInt16) if image.GetPixelID() not in
                                  (sitk.sitkUInt8, sitk.sitkUInt16) else image, geometry, path.name)
     values = [int(v) for v in np.unique(array) if v != 0]
@@ -198,15 +235,35 @@ def label_names(path: Path, table: str | Path | None) -> dict[int, str]:
 def _names_from_table(table: Path) -> dict[int, str]:
     if not table.is_file():
         raise InputError(f"Label table not found: {table}", hint="Pass a CSV with columns label,name.")
-    text = table.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(text.splitlines(), delimiter="\t" if "\t" in text.splitlines()[0] else ","))
+    lines = [line for line in table_text(table).replace("\x00", "").splitlines() if line.strip()]
+    if not lines:
+        raise InputError(f"Label table {table} is empty.", hint="Write one 'label,name' row per label.")
+    try:
+        rows = list(csv.reader(lines, delimiter="\t" if "\t" in lines[0] else ","))
+    except csv.Error as exc:
+        raise InputError(f"Label table {table} is not a CSV table: {exc}", hint="Save it as CSV (label,name).") from exc
     names = {}
     for row in rows:
         if len(row) >= 2 and row[0].strip().isdigit():
-            names[int(row[0])] = row[1].strip()
+            names[int(row[0])] = clean_name(row[1]) or f"Label{int(row[0])}"
     if not names:
         raise InputError(f"{table.name} has no 'label,name' rows.", hint="First column: label value; second: name.")
     return names
+
+
+def table_text(table: Path) -> str:
+    """A table's text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252/Latin-1
+    (what Excel writes by default on Windows)."""
+    with open_regular(table) as handle:
+        data = handle.read()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def _names_from_nifti_extension(path: Path) -> dict[int, str]:
@@ -221,4 +278,5 @@ def _names_from_nifti_extension(path: Path) -> dict[int, str]:
         vox_offset = int(struct.unpack("<f", header[108:112])[0])
         extension = handle.read(max(vox_offset - 352, 0)).decode("utf-8", errors="ignore")
     pairs = re.findall(r'<Label[^>]*Key="(\d+)"[^>]*>(.*?)</Label>', extension, flags=re.S)
-    return {int(key): re.sub(r"^<!\[CDATA\[(.*)\]\]>$", r"\1", text.strip(), flags=re.S).strip() for key, text in pairs}
+    return {int(key): clean_name(re.sub(r"^<!\[CDATA\[(.*)\]\]>$", r"\1", text.strip(), flags=re.S))
+            for key, text in pairs}

@@ -15,6 +15,7 @@ from ..autoseg.ts_probe import PYTHON_VARIABLE
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, ImageGeometry
 from ..errors import InputError
+from ..output_paths import OutputKind, check_output
 from ..progress import ProgressCallback, scaled
 from ..rtstruct.model import Structure
 from ..seg_nrrd import Segment
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preflight:
         return run_preflight(args)
     out = _check_output(args.out, args.overwrite)
+    check_output(out, [args.ct_dir, args.import_ts, args.labels], kind=OutputKind.FILE, overwrite=args.overwrite)
     engine = _engine(args)
     structures = _structure_list(args.structures)
     progress = terminal_progress(not args.json and not args.quiet)
@@ -126,10 +128,6 @@ def _check_output(path: str | None, overwrite: bool) -> Path:
     out = Path(path).expanduser()
     if not out.name.lower().endswith(SEG_SUFFIX):
         raise InputError(f"Output {out.name} must end in {SEG_SUFFIX}.", hint=f"e.g. --out structures{SEG_SUFFIX}")
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} already exists.", hint="Pass --overwrite to replace it, or choose another --out.")
-    if not out.parent.is_dir():
-        raise InputError(f"Output folder {out.parent} does not exist.", hint="Create it first.")
     return out
 
 

@@ -11,23 +11,21 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
-import re
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import SimpleITK as sitk
-
 from .. import seg_nrrd
-from ..atomic import publish_folder
+from ..atomic import os_error_at, publish_folder, staging_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
-from ..mask_files import mask_image
+from ..file_names import file_stems
+from ..mask_files import mask_image, write_image
+from ..output_paths import OutputKind, check_output
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
 from ..seg_nrrd import Segment
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
@@ -38,8 +36,6 @@ logger = logging.getLogger(__name__)
 FORMATS = ("nii.gz", "nrrd", "seg.nrrd")
 TABLE = "rois.csv"
 TABLE_COLUMNS = ("roi_number", "name", "type", "color_r", "color_g", "color_b", "voxels", "file")
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.~^!+-]")
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
 #: Segment colour when the RTSTRUCT gives none (deterministic, never from hash(name)).
 _DEFAULT_COLOR = (128, 174, 128)
 
@@ -79,63 +75,36 @@ def _checked_paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     """Inputs exist and the output folder may be written; nothing is touched yet."""
     rtstruct = Path(args.rtstruct).expanduser().absolute()
     ct_dir = Path(args.ct).expanduser().absolute()
-    out = Path(args.out).expanduser().absolute()
-    if not rtstruct.is_file():
+    if not rtstruct.exists() or rtstruct.is_dir():
         raise InputError(f"RTSTRUCT file not found: {rtstruct}", hint="Check the path of RS.")
     if not ct_dir.is_dir():
         raise InputError(f"CT folder not found: {ct_dir}", hint="Pass the folder of the CT's DICOM files with --ct.")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"Output path {out} is a file, not a folder.", hint="Choose a folder for --out.")
-    for source in (rtstruct, ct_dir):
-        if source == out or source.is_relative_to(out):
-            raise InputError(f"Output folder {out} holds the input {source.name}.",
-                             hint="Choose an output folder apart from the CT and the RTSTRUCT; inputs are never modified.")
-    if out.is_dir() and any(out.iterdir()):
-        if not args.overwrite:
-            raise InputError(f"Output folder {out} is not empty.", hint="Choose a new or empty folder, or pass --overwrite.")
-        if out in {Path(out.anchor), Path.home().absolute()} or Path.cwd().absolute().is_relative_to(out):
-            raise InputError(f"Refusing to replace {out}: it is a root, home or working folder.",
-                             hint="Choose a dedicated output folder.")
+    out = check_output(args.out, [rtstruct, ct_dir], kind=OutputKind.FOLDER, overwrite=args.overwrite)
     return rtstruct, ct_dir, out
 
 
 def write_outputs(out: Path, contents: StructureSetContents, ct: CTVolume, fmt: str, overwrite: bool) -> list[str]:
     """Write every ROI into ``out`` atomically; returns each ROI's file name (in ROI order)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    # mkdir (not mkdtemp, which makes it private) so the result gets the user's usual permissions.
-    staging = out.parent / f".{out.name}.{uuid.uuid4().hex[:12]}.partial"
-    staging.mkdir()
+    staging = staging_folder(out)
     try:
         if fmt == "seg.nrrd":
-            name = f"{file_stems([contents.label or Path(contents.path).stem])[0]}.seg.nrrd"
+            name = f"{file_stems([contents.label or Path(contents.path).stem], '.seg.nrrd')[0]}.seg.nrrd"
             write_seg_nrrd(staging / name, contents, ct)
             files = [name] * len(contents.rois)
         else:
-            files = [f"{stem}.{fmt}" for stem in file_stems([roi.name for roi in contents.rois])]
+            files = [f"{stem}.{fmt}" for stem in file_stems([roi.name for roi in contents.rois], f".{fmt}")]
             for roi, name in zip(contents.rois, files, strict=True):
-                sitk.WriteImage(mask_image(roi.mask, ct.geometry), str(staging / name), True)
+                write_image(mask_image(roi.mask, ct.geometry), staging / name)
         write_table(staging / TABLE, contents.rois, files)
         publish_folder(staging, out, overwrite)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise os_error_at(exc, out) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return files
-
-
-def file_stems(names: Sequence[str]) -> list[str]:
-    """File-name-safe stems, unique ignoring case (``Heart``, ``heart`` → ``Heart``, ``heart_2``)."""
-    stems: list[str] = []
-    taken: set[str] = set()
-    for name in names:
-        stem = _UNSAFE.sub("_", name.strip()).lstrip(".") or "ROI"
-        stem = f"{stem}_" if stem.split(".")[0].upper() in _RESERVED else stem
-        unique, count = stem, 1
-        while unique.lower() in taken:
-            count += 1
-            unique = f"{stem}_{count}"
-        taken.add(unique.lower())
-        stems.append(unique)
-    return stems
 
 
 def write_table(path: Path, rois: Sequence[RoiMasks], files: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..ct.inspection import inspect_folder
 from ..errors import InputError
+from ..output_paths import OutputKind, check_output
 from . import demo_steps
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -88,6 +89,7 @@ class _Clock:
 
 
 def _prepare(out: Path, overwrite: bool) -> Path:
+    out = check_output(out, kind=OutputKind.FOLDER, overwrite=overwrite)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise InputError(f"Output folder {out} is not empty.", hint="Pass --overwrite or choose another folder.")

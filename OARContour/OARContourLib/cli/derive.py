@@ -11,6 +11,7 @@ from .. import segment_tags
 from ..derive import apply_recipes
 from ..errors import InputError
 from ..findings import has_errors
+from ..output_paths import OutputKind, check_output
 from ..seg_nrrd import Segment, read_seg_nrrd_native, write_seg_nrrd
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -63,9 +64,4 @@ def _check(source: Path, target: Path, recipes: list[str], overwrite: bool) -> N
         raise InputError(f"Segmentation not found: {source}", hint="Pass a Slicer .seg.nrrd file.")
     if not recipes:
         raise InputError("No structure to derive.", hint="Add --prv NAME:MM, --ring NAME:INNER:OUTER or --subtract A:B.")
-    if target.resolve() == source.resolve():
-        raise InputError("The output would overwrite the input.", hint="Choose another --out; inputs are never modified.")
-    if target.exists() and not overwrite:
-        raise InputError(f"{target} exists.", hint="Pass --overwrite or choose another name.")
-    if not target.parent.is_dir():
-        raise InputError(f"Output folder does not exist: {target.parent}", hint="Create it first.")
+    check_output(target, [source], kind=OutputKind.FILE, overwrite=overwrite)

@@ -10,6 +10,7 @@ from ..ct.load import load_ct
 from ..findings import Finding, has_errors
 from ..mask_files import MaskInput, read_masks
 from ..naming.tables import load_tables
+from ..output_paths import OutputKind, check_output
 from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.profiles import PROFILE_IDS
 from ..rtstruct.roi_types import default_roi_type
@@ -42,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
                             simplify_tolerance_mm=max(args.simplify_mm, 0.0), overwrite=args.overwrite)
     ct = load_ct(args.ct_dir, args.series)
     masks, findings = read_masks(args.seg, ct.geometry, args.labels)
+    # After the inputs, so a missing or empty input is reported as such rather than as a clash.
+    check_output(args.out, [args.ct_dir, args.seg, args.labels], kind=OutputKind.FILE, overwrite=args.overwrite)
     structures = [_structure(m, i) for i, m in enumerate(masks)]
     result = write_rtstruct(args.out, ct, structures, options, terminal_progress(not args.json and not args.quiet))
     all_findings = findings + list(result.findings)

@@ -12,6 +12,7 @@ from .. import __version__
 from ..errors import CancelledError, EngineError, OARContourError
 from . import autoseg, convert, demo, derive, export, inspect_ct, names, phantom, report, verify
 from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from .output import one_line, os_error_message
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help
         return int(exc.code or 0)
     _configure_logging(args)
+    _tolerate_undecodable_paths()
     if not args.command:
         parser.print_usage(sys.stderr)
         print("oarcontour: error: a command is required", file=sys.stderr)
@@ -58,29 +60,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"oarcontour: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except EngineError as exc:  # TotalSegmentator crashed or was killed: not bad input, not our bug
-        return _fail(args, exc, EXIT_ENGINE)
+        return _fail(args, str(exc), EXIT_ENGINE)
     except OARContourError as exc:  # InputError and every refusal before anything is written
-        return _fail(args, exc, EXIT_BAD_INPUT)
+        return _fail(args, str(exc), EXIT_BAD_INPUT)
+    except OSError as exc:  # permission, read-only or full disk, name too long, a folder for a file
+        return _fail(args, os_error_message(exc), EXIT_BAD_INPUT)
+    except MemoryError:
+        return _fail(args, "not enough memory for this input (declared image sizes are checked first; "
+                     "free memory or use a smaller input)", EXIT_BAD_INPUT)
     except Exception as exc:  # the last line of defence: no traceback unless --debug
-        print(f"oarcontour: internal error: {type(exc).__name__}: {exc} "
-              "(run again with --debug and report it)", file=sys.stderr)
         if args.debug:
             raise
-        return EXIT_INTERNAL
+        return _fail(args, f"internal error: {type(exc).__name__}: {exc} (run again with --debug and report it)",
+                     EXIT_INTERNAL, prefix="oarcontour: ")
 
 
-def _fail(args: argparse.Namespace, exc: OARContourError, code: int) -> int:
+def _fail(args: argparse.Namespace, message: str, code: int, prefix: str = "oarcontour: error: ") -> int:
     if args.debug:
         logger.exception("error")
-    print(f"oarcontour: error: {exc}", file=sys.stderr)
+    print(one_line(f"{prefix}{message}"), file=sys.stderr)
     return code
+
+
+def _tolerate_undecodable_paths() -> None:
+    """Print paths with bytes that are not UTF-8 (``\\udcff`` in Python) escaped instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change its error handler
+                pass
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose or args.debug else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     # pydicom logs every vendor VR quirk it reads; our own findings report what matters.
-    logging.getLogger("pydicom").setLevel(logging.DEBUG if args.verbose or args.debug else logging.ERROR)
+    # Its decoders also log each failure with a traceback; we report the failure ourselves, in one line.
+    logging.getLogger("pydicom").setLevel(logging.DEBUG if args.verbose or args.debug else logging.CRITICAL)
 
 
 def entry_point() -> None:

@@ -27,6 +27,7 @@ from ..naming.resolve import AUTO_APPLY_CONFIDENCE, Suggestion, suggest
 from ..naming.sources import structure_names
 from ..naming.tables import load_tables
 from ..naming.validate import INFORMATIONAL, check_unique, validate_name
+from ..output_paths import OutputKind, check_output
 from ..rtstruct.profiles import PROFILE_IDS, load_profile
 from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from .output import print_json
@@ -185,6 +186,7 @@ def _print_check(source: str, kind: str, checks: list[NameCheck], unique: list[F
 
 
 def run_rename(args: argparse.Namespace) -> int:
+    check_output(args.out, [args.rtstruct, args.map], kind=OutputKind.FILE, overwrite=args.overwrite)
     report = rename_rtstruct(args.rtstruct, args.out, tables=load_tables(), overrides=_overrides(args.map),
                              min_confidence=args.min_confidence, overwrite=args.overwrite)
     if args.json:

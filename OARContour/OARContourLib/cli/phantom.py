@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import InputError
+from ..output_paths import OutputKind, check_output
 from .exit_codes import EXIT_OK
 from .output import print_json, terminal_progress
+
+#: Fewest rows and columns the phantom can be drawn on (the core's own limit).
+MIN_SIZE = 8
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..phantom import write_phantom  # heavy (scipy.interpolate): only when this command runs
 
+    if args.size < MIN_SIZE:
+        raise InputError(f"--size must be at least {MIN_SIZE} (got {args.size}).", hint="Use e.g. --size 128 or 512.")
+    check_output(args.out, kind=OutputKind.FOLDER, overwrite=args.overwrite)
     result = write_phantom(
         args.out, variant=args.variant, rows=args.size, columns=args.size,
         pixel_spacing_mm=0.977 * 512 / args.size, patient_position=args.patient_position,

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..naming.tables import load_tables
+from ..output_paths import OutputKind, check_output
 from ..rtstruct.profiles import PROFILE_IDS
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -36,6 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import build_report  # Pillow and the renderers: only when this command runs
 
+    check_output(args.out, [args.rtstruct, args.ct], kind=OutputKind.FILE, overwrite=args.overwrite)
     if args.template is not None:
         _check_template(args.template)
     result = build_report(args.rtstruct, args.ct, args.out, tps=args.tps, template=args.template,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dicom_compat import decoder_problem
+from .damage import check_damage
 from .model import ImageGeometry
 from .problems import GRID_BREAKING, ProblemCode, ProblemList, Severity
 from .scan import FileHeader, SeriesFiles
@@ -46,6 +47,8 @@ def analyse_series(series: SeriesFiles, problems: ProblemList) -> SeriesLayout:
     before = len(problems.items)
     _check_uids(headers, uid, problems)
     _check_compression(headers, uid, problems)
+    if not check_damage(headers, uid, problems, series.headers):
+        return SeriesLayout(tuple(headers), (), None)
     orientation = _common_orientation(headers, uid, problems)
     if orientation is None:
         return SeriesLayout(tuple(headers), (), None)
@@ -79,14 +82,6 @@ def _check_uids(headers: Sequence[FileHeader], uid: str, problems: ProblemList) 
                 files=_names(empty), series_uid=uid,
                 hint="Use the original series from the PACS or planning system, not an anonymised copy.",
             )
-    seen: dict[str, FileHeader] = {}
-    duplicates = [h for h in headers if h.text("SOPInstanceUID") and seen.setdefault(h.text("SOPInstanceUID"), h) is not h]
-    if duplicates:
-        problems.add(
-            Severity.ERROR, ProblemCode.MISSING_UID,
-            f"{len(duplicates)} files repeat a SOP Instance UID of another slice: references would be ambiguous.",
-            files=_names(duplicates), series_uid=uid, hint="Remove the copied files from the folder.",
-        )
 
 
 def _check_compression(headers: Sequence[FileHeader], uid: str, problems: ProblemList) -> None:

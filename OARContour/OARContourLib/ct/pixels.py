@@ -61,7 +61,7 @@ def _slice_hu(header: FileHeader, dtype: np.dtype) -> np.ndarray:
         stored = stored_pixels(header.path)
     except Exception as exc:  # decoders raise many types; name the file and keep the cause
         raise GeometryError(
-            f"Cannot decode the pixel data of {header.path.name}: {exc}",
+            f"Cannot decode the pixel data of {header.path.name}: {' '.join(str(exc).split())}",
             hint="Check the file is complete; for compressed files install pylibjpeg-openjpeg or python-gdcm.",
         ) from exc
     slope = (header.floats("RescaleSlope") or (1.0,))[0]

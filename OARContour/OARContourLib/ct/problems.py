@@ -26,6 +26,11 @@ class ProblemCode(str, enum.Enum):
     # Beyond the issue's list: findings a user still needs to see.
     SINGLE_SLICE = "SINGLE_SLICE"
     NOT_CT = "NOT_CT"
+    # Damaged files (issue 12): each has its own code, and each stops loading.
+    TRUNCATED_PIXEL_DATA = "TRUNCATED_PIXEL_DATA"
+    INVALID_PIXEL_SPACING = "INVALID_PIXEL_SPACING"
+    INVALID_POSITION = "INVALID_POSITION"
+    DUPLICATE_SOP_INSTANCE_UID = "DUPLICATE_SOP_INSTANCE_UID"
 
 
 #: Problems after which the slices cannot be stacked into one regular voxel grid.
@@ -38,6 +43,10 @@ GRID_BREAKING = frozenset(
         ProblemCode.INCONSISTENT_GEOMETRY,
         ProblemCode.UNSUPPORTED_COMPRESSION,
         ProblemCode.NO_IMAGE_SERIES,
+        ProblemCode.TRUNCATED_PIXEL_DATA,
+        ProblemCode.INVALID_PIXEL_SPACING,
+        ProblemCode.INVALID_POSITION,
+        ProblemCode.DUPLICATE_SOP_INSTANCE_UID,
     }
 )
 

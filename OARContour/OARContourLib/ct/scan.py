@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -32,6 +34,8 @@ class FileHeader:
 
     path: Path
     dataset: Dataset
+    #: Bytes from the Pixel Data element (its tag included) to the end of the file; None when unknown.
+    pixel_bytes: int | None = None
 
     def text(self, keyword: str) -> str:
         with warnings.catch_warnings():
@@ -115,25 +119,58 @@ def list_files(folder: Path) -> list[Path]:
     return files
 
 
-def read_header(path: Path) -> Dataset:
+class NotRegularFileError(OSError):
+    """A FIFO, device or socket where a file was expected: never read (a read could block forever)."""
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for reading only if it is (or links to) a regular file; the open itself never blocks.
+
+    Raises
+    ------
+    NotRegularFileError
+        For a named pipe, a device, a socket or a folder.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = ("named pipe (FIFO)" if stat.S_ISFIFO(mode) else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "socket" if stat.S_ISSOCK(mode) else "folder" if stat.S_ISDIR(mode) else "special file")
+        raise NotRegularFileError(f"not a regular file: a {kind}")
+    return os.fdopen(descriptor, "rb")
+
+
+def read_header(path: Path) -> tuple[Dataset, int]:
     """Read a DICOM header, accepting files without the 128-byte preamble.
+
+    Returns
+    -------
+    tuple
+        The data set without pixel data, and the bytes from the Pixel Data element to the end of
+        the file (0 when there is none): what the size checks compare with the declared matrix.
 
     Raises
     ------
     InvalidDicomError
         When the file is not DICOM (also for files that only parse with ``force=True`` but carry
         none of the attributes every DICOM instance has).
+    NotRegularFileError
+        For anything but a regular file.
     """
-    with warnings.catch_warnings():
+    with open_regular(path) as handle, warnings.catch_warnings():
         # Vendor files often break VR lengths (e.g. a 17-character StudyID); tolerant on read.
         warnings.simplefilter("ignore", UserWarning)
+        size = os.fstat(handle.fileno()).st_size
         try:
-            return pydicom.dcmread(path, stop_before_pixels=True)
+            dataset = pydicom.dcmread(handle, stop_before_pixels=True)
         except InvalidDicomError:
-            dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            handle.seek(0)
+            dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=True)
             if "SOPClassUID" not in dataset and "Modality" not in dataset:
                 raise
-            return dataset
+        # pydicom stops before the Pixel Data tag, so what is left is that element.
+        return dataset, max(size - handle.tell(), 0)
 
 
 def check_folder(folder: str | Path) -> Path:
@@ -166,13 +203,13 @@ def scan_folder(folder: str | Path, progress: ProgressCallback | None = None) ->
         if index % 50 == 0:
             report(progress, index / len(files), f"Reading headers ({index}/{len(files)})")
         try:
-            dataset = read_header(path)
+            dataset, pixel_bytes = read_header(path)
         except (InvalidDicomError, OSError, ValueError, EOFError, AttributeError, KeyError) as exc:
             unreadable.append((path, _reason(exc)))
             continue
         if _media_sop_class(dataset) == DICOMDIR_SOP_CLASS:
             continue  # an index of other files, never an image
-        header = FileHeader(path, dataset)
+        header = FileHeader(path, dataset, pixel_bytes)
         by_series.setdefault(header.series_uid, SeriesFiles(header.series_uid)).headers.append(header)
     if not by_series:
         raise InputError(
@@ -191,4 +228,6 @@ def _media_sop_class(dataset: Dataset) -> str:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, InvalidDicomError):
         return "not a DICOM file"
+    if isinstance(exc, NotRegularFileError):
+        return str(exc)
     return f"unreadable: {type(exc).__name__}: {exc}"

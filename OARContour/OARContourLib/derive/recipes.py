@@ -207,7 +207,7 @@ def apply_recipes(masks: Mapping[str, np.ndarray], spacing_mm_kji: Sequence[floa
     InputError
         A directional PRV without ``ijk_to_lps``, or on an oblique grid.
     InputError
-        Two recipes making the same name (ignoring case).
+        Two recipes making the same name, or a recipe making the name of an input structure (ignoring case).
     NamingError
         A derived name that cannot fit 16 characters (name it with ``=Name``).
     GeometryError
@@ -225,6 +225,7 @@ def apply_recipes(masks: Mapping[str, np.ndarray], spacing_mm_kji: Sequence[floa
         report(progress, number / max(len(parsed), 1), f"Deriving {_label(recipe)}")
         derived, mask = _apply_one(recipe, masks, spacing_mm_kji, tables, ijk_to_lps)
         _check_new(derived.name, recipe, out)
+        _check_not_existing(derived.name, recipe, masks)
         out[derived.name] = mask
         names.append(derived)
         findings += _findings(derived.name, mask, tables)
@@ -265,6 +266,14 @@ def _check_new(name: str, recipe: Recipe, done: Mapping[str, np.ndarray]) -> Non
     if clash:
         raise InputError(f"Recipe {_label(recipe)} makes '{name}', which an earlier recipe already made ('{clash[0]}').",
                          hint="Give one of them another name with '=Name', or drop the duplicate recipe.")
+
+
+def _check_not_existing(name: str, recipe: Recipe, masks: Mapping[str, np.ndarray]) -> None:
+    clash = [n for n in masks if n.casefold() == name.casefold()]
+    if clash:
+        raise InputError(f"Recipe {_label(recipe)} makes '{name}', but the structure '{clash[0]}' already exists: "
+                         "two structures would share one name.",
+                         hint="Name the result with '=Name' (e.g. =PTV_2), or remove or rename the existing structure.")
 
 
 def _check_orientation(recipe: Recipe, ijk_to_lps: np.ndarray | None) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import SimpleITK as sitk
-
-from ..mask_files import mask_image
+from ..mask_files import mask_image, write_image
 from ..progress import ProgressCallback, report
 from .model import PhantomVolume
 
@@ -24,7 +22,7 @@ def write_truth(volume: PhantomVolume, folder: Path, progress: ProgressCallback 
     for index, (name, mask) in enumerate(volume.masks.items()):
         report(progress, index / len(volume.masks), f"Writing mask {name}")
         path = folder / f"{name}.nii.gz"
-        sitk.WriteImage(mask_image(mask, volume.geometry), str(path), True)
+        write_image(mask_image(mask, volume.geometry), path)
         written[name] = path
     report(progress, 1.0, f"Wrote {len(written)} masks")
     return written

@@ -10,11 +10,10 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from ..atomic import publish_folder
+from ..atomic import os_error_at, publish_folder, staging_folder
 from ..errors import InputError
 from ..progress import ProgressCallback, report, scaled
 from .build import build_volume, make_request
@@ -77,8 +76,7 @@ def write_phantom(
     volume = build_volume(request, scaled(progress, 0.0, 0.45))
     uids = series_uids(request.identity, request.slices)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp makes it owner-only; the published folder should be readable like any other
+    staging = staging_folder(target)
     try:
         (staging / CT_FOLDER).mkdir()
         (staging / TRUTH_FOLDER).mkdir()
@@ -87,6 +85,9 @@ def write_phantom(
         result = _result(target, volume, uids, {name: target / TRUTH_FOLDER / p.name for name, p in truth.items()})
         (staging / MANIFEST).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         publish_folder(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise os_error_at(exc, target) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

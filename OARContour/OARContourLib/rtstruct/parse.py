@@ -23,8 +23,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from ..ct.problems import Severity
+from ..ct.scan import open_regular
 from ..errors import InputError
 from ..findings import Finding
+from .completeness import truncation_problem
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class ReadCode(str, enum.Enum):
     """Codes of the findings the RTSTRUCT reader reports."""
 
     NOT_RTSTRUCT = "NOT_RTSTRUCT"
+    FILE_TRUNCATED = "FILE_TRUNCATED"
     DICOM_VALUE_INVALID = "DICOM_VALUE_INVALID"
     MISSING_FRAME_OF_REFERENCE = "MISSING_FRAME_OF_REFERENCE"
     FRAME_OF_REFERENCE_MISMATCH = "FRAME_OF_REFERENCE_MISMATCH"
@@ -129,12 +132,13 @@ def parse_rtstruct(path: str | Path) -> ParsedStructureSet:
 
 def read_dataset(path: Path) -> Dataset:
     """The dataset of an RTSTRUCT file; :class:`InputError` for anything else."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"RTSTRUCT file not found: {path}", hint="Check the path of the structure set file.",
                          code=ReadCode.NOT_RTSTRUCT.value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a non-DICOM file read with force=True warns about nonsense
         try:
+            open_regular(path).close()  # a FIFO or device would block the read
             dataset = _dcmread(path)
             identity = (_text(dataset, "SOPClassUID"), _text(dataset, "Modality"))
         except _PARSE_ERRORS as exc:
@@ -146,6 +150,10 @@ def read_dataset(path: Path) -> Dataset:
         raise InputError(f"{path.name} is not an RTSTRUCT ({what}, SOP Class '{identity[0]}').",
                          hint="Give the structure set file (modality RTSTRUCT), not a CT, plan or dose file.",
                          code=ReadCode.NOT_RTSTRUCT.value)
+    cut = truncation_problem(path)
+    if cut:
+        raise InputError(f"{path.name} is truncated: {cut}; ROIs after the cut would be lost.",
+                         hint="Copy or export the structure set again.", code=ReadCode.FILE_TRUNCATED.value)
     return dataset
 
 

@@ -28,12 +28,16 @@ from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..findings import Finding
+from .completeness import truncation_problem
 from .dataset import RT_STRUCTURE_SET_STORAGE
 from .profiles import load_profile
 from .rules import RULES, VerificationContext
 from .rules.fidelity import dice_scores
 
 logger = logging.getLogger(__name__)
+
+#: Finding of a file cut off before its end (not one of the rules: it is about the file, not its content).
+FILE_TRUNCATED = "FILE_TRUNCATED"
 
 SCHEMA = "oarcontour.verify/1"
 
@@ -108,6 +112,7 @@ def verify_rtstruct(path_or_dataset: str | Path | Dataset, ct: CTVolume, tps: st
     # The rules report over-long or malformed values themselves; pydicom's warnings would repeat them.
     with config.disable_value_validation():
         dataset, source = _read(path_or_dataset)
+        findings += _truncation(source)
         context = VerificationContext(dataset, ct, profile, source_masks)
         for rule in RULES:
             findings.extend(rule().check(context))
@@ -134,6 +139,15 @@ def _read(path_or_dataset: str | Path | Dataset) -> tuple[Dataset, str]:
                          hint="Give an RTSTRUCT file exported by a planning system or OARContour.") from exc
     _check_is_rtstruct(dataset, path.name)
     return dataset, str(path)
+
+
+def _truncation(source: str) -> list[Finding]:
+    """A file cut off reads as a smaller, complete-looking one: say so before any other finding."""
+    cut = truncation_problem(Path(source)) if source else None
+    if not cut:
+        return []
+    return [Finding(FILE_TRUNCATED, Severity.ERROR, f"{Path(source).name} is truncated: {cut}; the ROIs and contours "
+                    "after the cut are missing from every check below.", hint="Copy or export the structure set again.")]
 
 
 def _check_is_rtstruct(dataset: Dataset, name: str) -> None:
