@@ -19,7 +19,8 @@ from ..ct.model import ImageGeometry
 from ..report.orientation import LpsGrid
 
 #: Per LPS axis: (toward decreasing, toward increasing) coordinate, and the extent it measures.
-DIRECTIONS = (("the patient's right", "the patient's left"), ("anterior", "posterior"), ("inferior", "superior"))
+DIRECTIONS = (("the patient's right", "the patient's left"), ("the front (anterior)", "the back (posterior)"),
+              ("the feet (inferior)", "the head (superior)"))
 EXTENTS = ("left–right", "antero-posteriorly", "cranio-caudally")
 
 

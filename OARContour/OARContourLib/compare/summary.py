@@ -66,4 +66,4 @@ def _shift_sentence(shift: tuple[float, float, float] | None) -> str:
         return ""
     parts = [f"{abs(value):.1f} mm toward {DIRECTIONS[axis][value > 0]}"
              for axis, value in enumerate(shift) if abs(value) >= NOTICEABLE_MM / 2]
-    return f"Its centre lies {', '.join(parts)} of the reference's."
+    return f"Its centre lies {' and '.join(parts)} compared with the reference's."
