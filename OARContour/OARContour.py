@@ -92,6 +92,9 @@ class OARContourParameterNode:
         Export options, as for ``OARContourLogic.exportRTSTRUCT``.
     rtstructFile : pathlib.Path
         The RTSTRUCT the review report is written for (the last export by default).
+    compareReference, compareTest, compareTolerance
+        The two segmentations the Compare section measures against each other, and the surface
+        tolerance in mm, as for ``OARContourLogic.compareSegmentations``.
     """
 
     ctFolder: pathlib.Path
@@ -109,6 +112,9 @@ class OARContourParameterNode:
     structureSetLabel: str = "OARContour"
     overwrite: bool = False
     rtstructFile: pathlib.Path
+    compareReference: vtkMRMLSegmentationNode
+    compareTest: vtkMRMLSegmentationNode
+    compareTolerance: Annotated[float, WithinRange(0.1, 50.0)] = 2.0
 
 
 class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -124,6 +130,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._checklistKey = None  # (engine, template) the structure checklist shows
         self._findings = []
         self._fillingNames = False  # True while the Names table is filled by code, not edited
+        self._comparison = None  # the last compareSegmentations result, one table row per pair
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -152,6 +159,8 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.findingsTableWidget.connect("cellClicked(int,int)", self.onFindingClicked)
         self.ui.exportButton.connect("clicked(bool)", self.onExportButton)
         self.ui.reportButton.connect("clicked(bool)", self.onReportButton)
+        self.ui.compareButton.connect("clicked(bool)", self.onCompareButton)
+        self.ui.compareTableWidget.connect("cellClicked(int,int)", self.onComparePairClicked)
         for name, presetId in WINDOW_PRESET_BUTTONS.items():
             getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onWindowPresetButton(p))
         for name, presetId in THRESHOLD_PRESET_BUTTONS.items():
@@ -279,6 +288,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             button.enabled = hasSegments
         self.ui.exportButton.enabled = hasSegments and hasCT and node.exportFolder != pathlib.Path()
         self.ui.reportButton.enabled = hasCT and node.rtstructFile != pathlib.Path() and node.rtstructFile.is_file()
+        self.ui.compareButton.enabled = node.compareReference is not None and node.compareTest is not None
         self._updateChecklist()
         self._updateEditor()
 
@@ -559,6 +569,39 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 file=outPath.name, structures=report.structure_count, findings=report.findings_count)
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(str(outPath)))
 
+    # --- 7. Compare --------------------------------------------------------------------------------
+
+    def onCompareButton(self) -> None:
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("The comparison failed."), waitCursor=True):
+            self._comparison = self.logic.compareSegmentations(
+                node.compareReference, node.compareTest, tolerance=node.compareTolerance, ctNode=node.ctVolume)
+            self._fillCompareTable(self._comparison)
+
+    def _fillCompareTable(self, result) -> None:
+        table = self.ui.compareTableWidget
+        table.setRowCount(len(result.pairs))
+        for index, pair in enumerate(result.pairs):
+            m = pair.metrics
+            cells = (pair.reference, pair.test, f"{m.dice:.3f}", self._mm(m.hd95_mm), self._mm(m.hd_max_mm),
+                     "" if m.surface_dice is None else f"{m.surface_dice:.3f}", f"{m.apl_mm / 10:.1f}",
+                     "" if pair.worst_slice_k is None else str(pair.worst_slice_k))
+            for column, text in enumerate(cells):
+                self._setReadOnlyCell(table, index, column, text, "")
+        self.ui.compareSummaryLabel.text = _("Only in the reference: {reference}. Only in the test: {test}.").format(
+            reference=", ".join(result.unpaired_reference) or _("none"), test=", ".join(result.unpaired_test) or _("none"))
+
+    @staticmethod
+    def _mm(value) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    def onComparePairClicked(self, row: int, column: int) -> None:
+        pair = self._comparison.pairs[row]
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("Cannot show this structure."), waitCursor=True):
+            self.logic.jumpToComparedSlice(node.compareReference, pair.reference, pair.worst_slice_k,
+                                           ctNode=node.ctVolume)
+
 
 class OARContourTest(ScriptedLoadableModuleTest):
     """Self-test run by CTest (``py_OARContour``) and by the panel's "Reload and Test" button.
@@ -685,6 +728,10 @@ class OARContourTest(ScriptedLoadableModuleTest):
             ui.exportButton.click()
             self.assertTrue((pathlib.Path(folderName) / "RS_PanelTest.dcm").is_file(), ui.exportResultLabel.text)
             self.assertIn("0 errors", ui.exportResultLabel.text)
+        node.compareReference = node.compareTest = node.segmentation
+        ui.compareButton.click()
+        self.assertEqual(ui.compareTableWidget.rowCount, node.segmentation.GetSegmentation().GetNumberOfSegments())
+        self.assertEqual(ui.compareTableWidget.item(0, 2).text(), "1.000")
         self.delayDisplay("Panel test passed")
 
     @staticmethod
