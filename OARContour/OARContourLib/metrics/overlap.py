@@ -33,11 +33,14 @@ def volume_cc(mask: np.ndarray, geometry: ImageGeometry) -> float:
 
 def centroid_lps(mask: np.ndarray, geometry: ImageGeometry) -> np.ndarray | None:
     """Centre of mass of a ``(k, j, i)`` mask in LPS millimetres (voxel centres); None when empty."""
-    kji = np.nonzero(mask)
-    if kji[0].size == 0:
+    mask = np.asarray(mask, dtype=bool)
+    total = int(np.count_nonzero(mask))
+    if total == 0:
         return None
-    ijk1 = np.array([kji[2].mean(), kji[1].mean(), kji[0].mean(), 1.0])
-    return (geometry.ijk_to_lps() @ ijk1)[:3]
+    # Per-axis voxel counts, not np.nonzero: a body mask would need three index arrays of 10⁷ entries.
+    means = [float(np.arange(mask.shape[axis]) @ np.count_nonzero(mask, axis=tuple(a for a in range(3) if a != axis)))
+             / total for axis in range(3)]
+    return (geometry.ijk_to_lps() @ np.array([means[2], means[1], means[0], 1.0]))[:3]
 
 
 def occupied_slices(mask: np.ndarray) -> set[int]:

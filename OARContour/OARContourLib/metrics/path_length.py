@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .surface import TOLERANCE_SLACK_MM, distance_to_border, exposed_area
+from .surface import TOLERANCE_SLACK_MM, nearest_distances, surface_points
+
+#: Distance in mm put between consecutive slices, so the nearest reference contour point of a test
+#: point always lies on its own slice when that slice has one, and is beyond any tolerance otherwise.
+_SLICE_APART_MM = 1.0e6
 
 
 def added_path_length_mm(reference: np.ndarray, test: np.ndarray, spacing_kji: tuple[float, float, float],
                          tolerance_mm: float) -> float:
     """APL in mm of ``test`` against ``reference``: cropped ``(k, j, i)`` masks (empty border)."""
-    in_plane = (spacing_kji[1], spacing_kji[2])
-    total = 0.0
-    for k in np.flatnonzero(test.any(axis=(1, 2))):
-        length = exposed_area(test[k], in_plane)
-        border_t = length > 0
-        border_r = exposed_area(reference[k], in_plane) > 0
-        if not border_r.any():
-            total += float(length.sum())
-            continue
-        far = distance_to_border(border_r, in_plane)[border_t] > tolerance_mm + TOLERANCE_SLACK_MM
-        total += float(length[border_t][far].sum())
-    return total
+    spacing = (_SLICE_APART_MM, spacing_kji[1], spacing_kji[2])
+    points_t, length_t = surface_points(test, spacing, axes=(1, 2))
+    if length_t.size == 0:
+        return 0.0
+    points_r, _ = surface_points(reference, spacing, axes=(1, 2))
+    if points_r.shape[0] == 0:
+        return float(length_t.sum())
+    far = nearest_distances(points_t, points_r) > tolerance_mm + TOLERANCE_SLACK_MM
+    return float(length_t[far].sum())
