@@ -3,7 +3,7 @@
 :func:`load_structure_set` reads each input (RTSTRUCT, ``.seg.nrrd``, mask folder) onto the CT,
 :func:`compare_structure_sets` pairs structures by TG-263 name and measures each pair with
 :mod:`OARContourLib.metrics`, :func:`summary_sentences` says in words how a structure differs, and
-:func:`write_compare_report` draws both contours where they disagree most on an HTML page.
+:func:`.page.write_compare_report` draws both contours where they disagree most on an HTML page.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 import slicer
 
 from ..autoseg import run_autoseg
+from ..compare import ComparisonResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
 from ..ct.problems import Severity
@@ -595,7 +596,7 @@ class OARContourLogic:
         ctNode: Any = None,
         mapping: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
-    ) -> Any:
+    ) -> ComparisonResult:
         """Compare two segmentations of one CT structure by structure (``oarcontour compare``'s results).
 
         Parameters
