@@ -42,7 +42,7 @@ EFFECT_PRESET_BUTTONS = {"removeIslandsButton": "remove_islands", "smoothingButt
 #: Buttons that start work; all are disabled while long work runs, since its progress callback
 #: processes events and a second click would start another job inside the first.
 ACTION_BUTTONS = ("loadCTButton", "loadPhantomButton", "runButton", "deriveButton", "suggestNamesButton",
-                  "acceptNamesButton", "checkButton", "exportButton", "reportButton",
+                  "acceptNamesButton", "checkButton", "exportButton", "reportButton", "compareButton",
                   *WINDOW_PRESET_BUTTONS, *THRESHOLD_PRESET_BUTTONS, *EFFECT_PRESET_BUTTONS)
 
 
@@ -118,6 +118,9 @@ def parameterNodeClass(choices):
             Export options, as for ``OARContourLogic.exportRTSTRUCT``.
         rtstructFile : pathlib.Path
             The RTSTRUCT the review report is written for (the last export by default).
+        compareReference, compareTest, compareTolerance
+            The two segmentations the Compare section measures against each other, and the surface
+            tolerance in mm, as for ``OARContourLogic.compareSegmentations``.
         """
 
         ctFolder: pathlib.Path
@@ -135,6 +138,9 @@ def parameterNodeClass(choices):
         structureSetLabel: str = "OARContour"
         overwrite: bool = False
         rtstructFile: pathlib.Path
+        compareReference: vtkMRMLSegmentationNode
+        compareTest: vtkMRMLSegmentationNode
+        compareTolerance: Annotated[float, WithinRange(0.1, 50.0)] = 2.0
 
     _parameterNodeClass = OARContourParameterNode
     return _parameterNodeClass
@@ -180,6 +186,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._busy = False  # True while long work runs (its progress callback processes events)
         self._choices = None
         self._effectFactory = None
+        self._comparison = None  # the last compareSegmentations result, one table row per pair
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -216,6 +223,8 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.findingsTableWidget.connect("cellClicked(int,int)", self.onFindingClicked)
         self.ui.exportButton.connect("clicked(bool)", self.onExportButton)
         self.ui.reportButton.connect("clicked(bool)", self.onReportButton)
+        self.ui.compareButton.connect("clicked(bool)", self.onCompareButton)
+        self.ui.compareTableWidget.connect("cellClicked(int,int)", self.onComparePairClicked)
         for name, presetId in WINDOW_PRESET_BUTTONS.items():
             getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onWindowPresetButton(p))
         for name, presetId in THRESHOLD_PRESET_BUTTONS.items():
@@ -378,6 +387,7 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.reportButton.enabled = hasCT and node.rtstructFile != pathlib.Path() and node.rtstructFile.is_file()
         for name in (*WINDOW_PRESET_BUTTONS, *THRESHOLD_PRESET_BUTTONS, *EFFECT_PRESET_BUTTONS):
             getattr(self.ui, name).enabled = True  # each says what is missing when clicked too early
+        self.ui.compareButton.enabled = node.compareReference is not None and node.compareTest is not None
         if self._busy:
             # Parameter changes during long work land here too: keep every action disabled until it ends.
             for name in ACTION_BUTTONS:
@@ -702,6 +712,39 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 file=outPath.name, structures=report.structure_count, findings=report.findings_count)
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(str(outPath)))
 
+    # --- 7. Compare --------------------------------------------------------------------------------
+
+    def onCompareButton(self) -> None:
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("The comparison failed."), waitCursor=True):
+            self._comparison = self.logic.compareSegmentations(
+                node.compareReference, node.compareTest, tolerance=node.compareTolerance, ctNode=node.ctVolume)
+            self._fillCompareTable(self._comparison)
+
+    def _fillCompareTable(self, result) -> None:
+        table = self.ui.compareTableWidget
+        table.setRowCount(len(result.pairs))
+        for index, pair in enumerate(result.pairs):
+            m = pair.metrics
+            cells = (pair.reference, pair.test, f"{m.dice:.3f}", self._mm(m.hd95_mm), self._mm(m.hd_max_mm),
+                     "" if m.surface_dice is None else f"{m.surface_dice:.3f}", f"{m.apl_mm / 10:.1f}",
+                     "" if pair.worst_slice_k is None else str(pair.worst_slice_k))
+            for column, text in enumerate(cells):
+                self._setReadOnlyCell(table, index, column, text, "")
+        self.ui.compareSummaryLabel.text = _("Only in the reference: {reference}. Only in the test: {test}.").format(
+            reference=", ".join(result.unpaired_reference) or _("none"), test=", ".join(result.unpaired_test) or _("none"))
+
+    @staticmethod
+    def _mm(value) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    def onComparePairClicked(self, row: int, column: int) -> None:
+        pair = self._comparison.pairs[row]
+        node = self._parameterNode
+        with slicer.util.tryWithErrorDisplay(_("Cannot show this structure."), waitCursor=True):
+            self.logic.jumpToComparedSlice(node.compareReference, pair.reference, pair.worst_slice_k,
+                                           ctNode=node.ctVolume)
+
 
 class OARContourTest(ScriptedLoadableModuleTest):
     """Self-test run by CTest (``py_OARContour``) and by the panel's "Reload and Test" button.
@@ -830,6 +873,10 @@ class OARContourTest(ScriptedLoadableModuleTest):
             ui.exportButton.click()
             self.assertTrue((pathlib.Path(folderName) / "RS_PanelTest.dcm").is_file(), ui.exportResultLabel.text)
             self.assertIn("0 errors", ui.exportResultLabel.text)
+        node.compareReference = node.compareTest = node.segmentation
+        ui.compareButton.click()
+        self.assertEqual(ui.compareTableWidget.rowCount, node.segmentation.GetSegmentation().GetNumberOfSegments())
+        self.assertEqual(ui.compareTableWidget.item(0, 2).text(), "1.000")
         self.delayDisplay("Panel test passed")
 
     @staticmethod

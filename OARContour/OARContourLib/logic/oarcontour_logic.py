@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import slicer
 
 from ..autoseg import run_autoseg
+from ..compare import ComparisonResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
 from ..ct.problems import Severity
@@ -32,6 +33,7 @@ from ..qa import check_structures
 from ..rtstruct.model import ExportOptions
 from ..rtstruct.write import write_rtstruct
 from . import (
+    comparison,
     editor_presets,
     navigation,
     panel_choices,
@@ -594,6 +596,53 @@ class OARContourLogic:
         self._log(logging.INFO, "Wrote review report %s (%d structures, %d findings)", Path(result.path).name,
                   result.structure_count, result.findings_count)
         return result
+
+    def compareSegmentations(
+        self,
+        referenceNode: Any,
+        testNode: Any,
+        tolerance: float = 2.0,
+        ctNode: Any = None,
+        mapping: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ComparisonResult:
+        """Compare two segmentations of one CT structure by structure (``oarcontour compare``'s results).
+
+        Parameters
+        ----------
+        referenceNode, testNode
+            The reference segmentation and the one compared with it (e.g. a trainee's).
+        tolerance
+            Surface Dice and added path length tolerance in mm.
+        ctNode
+            The CT whose grid both are compared on; default: the reference segmentation's
+            reference-geometry volume.
+        mapping
+            Reference segment name → test segment name, overriding the TG-263 name pairing.
+
+        Returns
+        -------
+        ComparisonResult
+            Per pair (:class:`OARContourLib.compare.PairResult`): the metrics, the worst slice and
+            the extent differences; the unpaired names of both sides; ``to_dict()`` is the CLI's JSON.
+
+        Raises
+        ------
+        InputError
+            No CT to compare on, a tolerance that is not positive, or ``mapping`` names an absent segment.
+        """
+        result = comparison.compare_segmentations(referenceNode, testNode, tolerance_mm=tolerance, ct_node=ctNode,
+                                                  mapping=mapping, progress=progress)
+        self._log(logging.INFO, "Compared %d structure pairs; unpaired: %d reference, %d test", len(result.pairs),
+                  len(result.unpaired_reference), len(result.unpaired_test))
+        return result
+
+    def jumpToComparedSlice(self, referenceNode: Any, referenceName: str, sliceIndex: int | None,
+                            ctNode: Any = None) -> navigation.JumpTarget | None:
+        """Centre every slice view on a compared structure at its slice of largest disagreement
+        (``PairResult.worst_slice_k``); returns the point (None: nothing to show)."""
+        return comparison.jump_to_pair(referenceNode, referenceName, sliceIndex, ctNode)
+
 
 def _describe(node: Any) -> str:
     if node is None:

@@ -92,7 +92,7 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
     content = collect(source, ct, tps, template, scaled(progress, 0.3, 0.6))
     overview_views, close_ups = _render_views(content, scaled(progress, 0.6, 0.97))
     page = render_page(PageInputs(content, structure_rows(content.structures, ct.geometry), overview_views,
-                                  close_ups, source.name, _generated_date(), __version__))
+                                  close_ups, source.name, generated_date(), __version__))
     data = page.encode("utf-8")
 
     def write(temporary: Path) -> None:
@@ -138,7 +138,7 @@ def _render_views(content: ReviewContent, progress: ProgressCallback | None
     return views, tuple(close_ups)
 
 
-def _generated_date() -> str:
+def generated_date() -> str:
     # SOURCE_DATE_EPOCH (reproducible-builds convention) pins the date, so a rebuilt page is byte-identical.
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     moment = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch.isdigit()

@@ -99,7 +99,7 @@ def _image(view: ViewImage, alt: str) -> str:
             f'alt="{_e(alt)}">')
 
 
-def _figure(view: ViewImage, caption: str) -> str:
+def figure_html(view: ViewImage, caption: str) -> str:
     top, bottom, left, right = (_e(label) for label in view.labels)
     window = f"{view.window.name} window W{view.window.width_hu:g}/L{view.window.level_hu:g}"
     return (f'<figure class="view" data-plane="{view.plane.value}"><div class="frame">'
@@ -109,12 +109,12 @@ def _figure(view: ViewImage, caption: str) -> str:
 
 
 def _views(views: Sequence[ViewImage]) -> str:
-    figures = [_figure(v, f"{v.plane.value.capitalize()}, {'xyz'[v.plane.normal_axis]} = {v.position_mm:.1f} mm")
+    figures = [figure_html(v, f"{v.plane.value.capitalize()}, {'xyz'[v.plane.normal_axis]} = {v.position_mm:.1f} mm")
                for v in views]
     return '<div class="views" id="overview">' + "".join(figures) + "</div>"
 
 
-def _swatch(hex_color: str) -> str:
+def swatch_html(hex_color: str) -> str:
     return f'<span class="swatch" style="background:{hex_color}"></span>'
 
 
@@ -123,7 +123,7 @@ def _legend(inputs: PageInputs) -> str:
     items = []
     for row in inputs.rows:
         note = "" if row.name in shown else ' <span class="absent">(not in these planes)</span>'
-        items.append(f'<li data-roi="{_e(row.name)}">{_swatch(row.hex_color)}{_e(row.name)}{note}</li>')
+        items.append(f'<li data-roi="{_e(row.name)}">{swatch_html(row.hex_color)}{_e(row.name)}{note}</li>')
     return '<ul class="legend" id="legend">' + "".join(items) + "</ul>"
 
 
@@ -137,7 +137,7 @@ def _row(row: StructureRow) -> str:
     severities = {f.severity.value for f in row.findings}
     css = "has-error" if "error" in severities else "has-warning" if severities else ""
     z_range = "empty" if row.is_empty else f"{row.first_z_mm:.1f} to {row.last_z_mm:.1f}"
-    return (f'<tr class="{css}" data-roi="{_e(row.name)}"><td>{_swatch(row.hex_color)}</td><td>{_e(row.name)}</td>'
+    return (f'<tr class="{css}" data-roi="{_e(row.name)}"><td>{swatch_html(row.hex_color)}</td><td>{_e(row.name)}</td>'
             f'<td>{_e(row.roi_type)}</td><td class="num">{row.volume_cc:.2f}</td><td class="num">{row.slice_count}</td>'
             f"<td>{_e(z_range)}</td><td>{len(row.findings)}{_finding_list(row.findings)}</td></tr>")
 
@@ -157,5 +157,5 @@ def _set_findings(findings: Sequence[Finding]) -> str:
 
 
 def _close_ups(inputs: PageInputs) -> str:
-    figures = [_figure(view, f"{name}, z = {view.position_mm:.1f} mm") for name, view in inputs.close_ups]
+    figures = [figure_html(view, f"{name}, z = {view.position_mm:.1f} mm") for name, view in inputs.close_ups]
     return '<div class="close-ups" id="close-ups">' + "".join(figures) + "</div>"

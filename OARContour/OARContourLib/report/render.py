@@ -43,6 +43,8 @@ class Outline:
     name: str
     color: Color
     mask: np.ndarray
+    #: Draw every other short run of the outline only, so two outlines stay apart where they overlap.
+    dashed: bool = False
 
 
 def display_size(shape: tuple[int, int], pixel_mm: tuple[float, float], longest_px: int) -> tuple[int, int]:
@@ -59,7 +61,10 @@ def render_plane(hu: np.ndarray, pixel_mm: tuple[float, float], window: Window, 
     grey = Image.fromarray(window.to_grey(hu)).resize(size, Image.Resampling.BILINEAR)
     rgb = np.repeat(np.asarray(grey)[:, :, np.newaxis], 3, axis=2)
     for outline in outlines:
-        rgb[outline_pixels(outline.mask, size, thickness_px)] = outline.color
+        pixels = outline_pixels(outline.mask, size, thickness_px)
+        if outline.dashed:
+            pixels &= dash_pattern(pixels.shape)
+        rgb[pixels] = outline.color
     return Image.fromarray(rgb, "RGB")
 
 
@@ -69,6 +74,12 @@ def outline_pixels(mask: np.ndarray, size: tuple[int, int], thickness_px: int) -
     if not scaled.any():
         return scaled
     return scaled & ~ndimage.binary_erosion(scaled, iterations=thickness_px)
+
+
+def dash_pattern(shape: tuple[int, ...], period_px: int = 12) -> np.ndarray:
+    """Diagonal bands, half of them on: cuts an outline running in any direction into dashes."""
+    rows, columns = np.indices(shape[:2])
+    return ((rows + columns) // (period_px // 2)) % 2 == 0
 
 
 def to_png(image: Image.Image) -> bytes:

@@ -53,6 +53,8 @@ class Overlay:
     color: Color
     mask: np.ndarray
     lung_window: bool = False
+    #: Drawn as a dashed outline (a second contour set compared with a solid one).
+    dashed: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def view_at(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Over
     """
     grid = LpsGrid.from_geometry(geometry)
     region = crop or (slice(None), slice(None))
-    outlines = [Outline(o.name, o.color, plane_of(grid.to_zyx(o.mask), plane, index)[region]) for o in overlays]
+    outlines = [Outline(o.name, o.color, plane_of(grid.to_zyx(o.mask), plane, index)[region], o.dashed)
+                for o in overlays]
     drawn = [o for o in outlines if o.mask.any()]
     image = render_plane(plane_of(grid.to_zyx(hu_kji), plane, index)[region], pixel_mm(grid, plane), window,
                          drawn, longest_px)
@@ -139,13 +142,13 @@ def close_up(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Ove
         return None
     centre = float(np.dot(per_slice, np.arange(per_slice.size)) / per_slice.sum())
     z = int(slices_present[np.argmin(np.abs(slices_present - centre))])
-    crop = _crop_around(target[z], grid)
+    crop = crop_around(target[z], grid)
     order = [i for i in range(len(overlays)) if i != focus] + [focus]
     window = LUNG if overlays[focus].lung_window else SOFT_TISSUE
     return view_at(hu_kji, geometry, [overlays[i] for i in order], Plane.AXIAL, z, window, crop, CLOSE_UP_PX)
 
 
-def _crop_around(mask_yx: np.ndarray, grid: LpsGrid) -> tuple[slice, slice]:
+def crop_around(mask_yx: np.ndarray, grid: LpsGrid) -> tuple[slice, slice]:
     """Rows and columns around a 2-D mask, with a margin and a minimum field of view in mm."""
     rows, columns = np.flatnonzero(mask_yx.any(axis=1)), np.flatnonzero(mask_yx.any(axis=0))
     x_mm, y_mm = grid.spacing_mm[0], grid.spacing_mm[1]

@@ -68,3 +68,21 @@ def test_report_renders_with_images_and_structure_colours(small_phantom, tmp_pat
     tables = load_tables()
     for name in ("Body", "Lung_L", "Lung_R", "Heart", "Liver"):
         assert color_pixels(shown, tables.default_for(name).color) > 50, name
+
+
+def test_compare_report_renders_both_contours(shared_data, tmp_path: Path) -> None:
+    """The comparison page shows the reference (solid) and the test (dashed) outline, each in its colour."""
+    from OARContourLib.cli.main import main
+    from OARContourLib.compare.page import REFERENCE_COLOR, TEST_COLOR
+    from testsupport.rtstruct_copies import edited_copy
+
+    browser = chromium()
+    rs, ct_dir = shared_data / "ibsi_sts002/dicom/mask/RS.dcm", shared_data / "ibsi_sts002/dicom/image"
+    moved = edited_copy(rs, tmp_path / "moved.dcm", shift_lps_mm=(4.0, -3.0, 0.0))
+    page = tmp_path / "compare.html"
+    assert main(["compare", str(rs), str(moved), "--ct", str(ct_dir), "--report", str(page)]) == 0
+    shown = screenshot(browser, page, tmp_path)
+    spread, colours = busyness(shown)
+    assert spread > 20.0 and colours > 100, (spread, colours)
+    assert color_pixels(shown, REFERENCE_COLOR) > 100
+    assert color_pixels(shown, TEST_COLOR) > 100

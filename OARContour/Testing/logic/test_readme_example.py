@@ -44,3 +44,5 @@ def test_readme_console_example_runs(scene, phantom, tmp_path: Path) -> None:
     assert {"Body", "Lung_L", "Lung_R", "SpinalCanal", "SpinalCanal_PRV5"} <= names
     assert any(name.startswith("Trachea_PRV") for name in names)
     assert namespace["rows"] and all(row.suggested_name for row in namespace["rows"])
+    comparison = namespace["comparison"]
+    assert len(comparison.pairs) == len(names) and all(p.metrics.dice == 1.0 for p in comparison.pairs)
