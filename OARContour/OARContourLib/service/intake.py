@@ -90,7 +90,8 @@ class Intake:
 
     # -- handlers: each runs on the association's thread; none touches the ledger --------------
     def _on_requested(self, event: Any) -> None:
-        calling = str(event.assoc.requestor.ae_title).strip()
+        # The requestor's AE title is filled in only during negotiation, after this event: read the request.
+        calling = str(event.assoc.requestor.primitive.calling_ae_title).strip()
         node = self.config.node
         if calling not in node.allowed_callers:
             logger.warning("Rejected association from AE title %r: not in node.allowed_callers", calling)
