@@ -10,11 +10,6 @@ from typing import Any
 
 from ..errors import InputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
 #: DICOM AE titles: up to 16 characters of the default repertoire, no backslash, not all spaces.
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
 REVIEW_MODES = ("auto", "hold")
@@ -106,11 +101,25 @@ def load_config(path: str | Path) -> NodeConfig:
     source = Path(path).expanduser()
     if not source.is_file():
         raise ConfigError(f"Configuration file not found: {source}", hint="Pass --config node.toml (see README).")
+    tomllib = _toml_reader()
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}", hint="Check the line it names.") from exc
     return parse_config(data, base=source.parent, source=source)
+
+
+def _toml_reader() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:  # Python 3.10: the backport, installed with the `service` extra
+        import tomli
+    except ImportError as exc:
+        raise ConfigError("Reading the node configuration on Python 3.10 needs the tomli package.",
+                          hint='pip install "oarcontour[service]"') from exc
+    return tomli
 
 
 def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | None = None) -> NodeConfig:

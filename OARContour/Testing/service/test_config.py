@@ -56,3 +56,21 @@ def test_node_command_exits_2_with_one_line_naming_the_key(tmp_path: Path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "node.port" in lines[0]
     assert not (tmp_path / "spool").exists()
+
+
+def test_service_modules_import_without_pynetdicom(tmp_path: Path):
+    """The Slicer module, the Logic's job methods, `jobs` and `run` never need pynetdicom at import."""
+    import subprocess
+    import sys
+
+    from service.conftest import REPO_ROOT, _env
+
+    code = ("import sys; sys.modules['pynetdicom'] = None\n"
+            "import OARContourLib.service.node, OARContourLib.service.pipeline, OARContourLib.service.sender\n"
+            "import OARContourLib.cli.main, OARContourLib.logic.service_jobs\n"
+            "from OARContourLib.cli.main import main\n"
+            f"sys.exit(main(['node', '--config', {str(tmp_path / 'n.toml')!r}]))\n")
+    (tmp_path / "n.toml").write_text("[node]\nport = 11112\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO_ROOT)
+    assert result.returncode == 2, result.stderr
+    assert "needs pynetdicom" in result.stderr and "oarcontour[service]" in result.stderr

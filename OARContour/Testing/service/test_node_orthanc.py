@@ -225,3 +225,35 @@ def test_hold_mode_waits_for_approval(small_phantom, node_factory, orthanc_facto
     assert node.jobs()[0]["reviewer"] == "Dr Reviewer"
     again = oarcontour("jobs", "approve", "1", "--reviewer", "Dr Reviewer", "--config", str(node.config))
     assert again.returncode == 2 and "not awaiting_review" in again.stderr
+
+
+@pytest.fixture(scope="module")
+def larger_phantom(tmp_path_factory):
+    """512×512×40: contouring takes seconds, long enough to kill the node in the middle of it."""
+    from OARContourLib.phantom import write_phantom
+
+    return write_phantom(tmp_path_factory.mktemp("larger") / "ct", seed=3, slices=40, slice_spacing_mm=9.0)
+
+
+def test_killed_while_contouring_resumes_and_sends_once(larger_phantom, node_factory, orthanc_factory):
+    import signal
+
+    dicom_port = free_port()
+    node = node_factory(destination_port=dicom_port, quiet_seconds=0.5)
+    orthanc = orthanc_factory("tps", node.port, dicom_port=dicom_port)
+    node.start()
+    _send(node.port, sorted_files(larger_phantom.ct_dir))
+    wait_for(lambda: node.job_state() == "contouring", 120, "contouring to start")
+    assert node.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert node.job_state() == "contouring" and _rtstructs(orthanc) == []
+    node.start()
+    wait_for(lambda: node.job_state() == "sent", 180, "the resumed job to be sent")
+    from OARContourLib.service.ledger import Ledger
+
+    ledger = Ledger(node.ledger_path)
+    events = ledger.events(1)
+    ledger.close()
+    assert [e.state for e in events if e.kind == "state"] == ["received", "checked", "contouring", "approved",
+                                                             "sending", "sent"]
+    assert any(e.kind == "resumed" and e.detail["state"] == "contouring" for e in events)
+    assert len(_rtstructs(orthanc)) == 1
