@@ -68,7 +68,7 @@ def _one(ledger: Any, config: Any, root: Path, series: SeriesFiles, out: Path | 
     skipped = job.state not in PIPELINE_STATES
     if not skipped:
         job_out = out if out is not None else job_folders(config, job.id)[1]
-        ledger.update(job.id, out_dir=str(job_out), ct_dir=str(ct_dir))
+        ledger.update(job.id, out_dir=str(job_out), ct_dir=str(ct_dir), instances=len(series.image_headers))
         _progress(args, f"[{number}/{total}] job {job.id}: contouring {len(series.image_headers)} slices ...")
         job = process_job(ledger, ledger.job(job.id), config)
         if report and job["rtstruct_path"]:
