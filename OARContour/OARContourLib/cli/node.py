@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.quiet:
         logging.getLogger("OARContourLib").setLevel(logging.DEBUG if args.verbose or args.debug else logging.INFO)
+    # pynetdicom's debug output describes every message; keep it to warnings unless --debug.
+    logging.getLogger("pynetdicom").setLevel(logging.DEBUG if args.debug else logging.WARNING)
     node = Node(config)
     received: list[int] = []
 

@@ -405,6 +405,15 @@ class OARContourLogic:
                       "%s %s: %s", finding.code, finding.roi_name or "", finding.message)
         return findings
 
+    def jobsAwaitingReview(self, ledgerPath: str | Path | None = None) -> list[dict[str, Any]]:
+        """The node's jobs waiting for a reviewer (id, series, patient ID, reason, findings ...), oldest first.
+
+        ``ledgerPath`` defaults to ``$OARCONTOUR_LEDGER``; open one with :meth:`loadJob`.
+        """
+        from . import service_jobs
+
+        return service_jobs.awaiting_review(ledgerPath)
+
     def loadJob(self, jobId: int | str, ledgerPath: str | Path | None = None) -> Any:
         """Load a node job's CT and structure set for review; returns the segmentation node.
 

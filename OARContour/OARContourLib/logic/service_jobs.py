@@ -30,6 +30,15 @@ def open_ledger(ledger_path: str | Path | None) -> Ledger:
     return Ledger(path, create=False)
 
 
+def awaiting_review(ledger_path: str | Path | None) -> list[dict[str, Any]]:
+    """Jobs in ``awaiting_review`` as dictionaries (what a review list shows), oldest first."""
+    ledger = open_ledger(ledger_path)
+    try:
+        return [job.to_dict() for job in ledger.jobs([JobState.AWAITING_REVIEW])]
+    finally:
+        ledger.close()
+
+
 def load_job(logic: Any, job_id: int | str, ledger_path: str | Path | None) -> Any:
     """Load a job's CT and its RTSTRUCT as a segmentation node for editing; returns the segmentation node."""
     ledger = open_ledger(ledger_path)

@@ -32,7 +32,7 @@ from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure, full
 from ..rtstruct.verify import verify_rtstruct
 from ..rtstruct.write import write_rtstruct
 from .config import NodeConfig
-from .ledger import Job, JobState, Ledger
+from .ledger import PIPELINE_STATES, Job, JobState, Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +93,9 @@ def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[],
 
 
 def _fail(ledger: Ledger, job: Job, reason: str) -> None:
-    ledger.transition(job.id, JobState.FAILED, (*_PIPELINE, JobState.CHECKED), reason=reason,
+    ledger.transition(job.id, JobState.FAILED, PIPELINE_STATES, reason=reason,
                       detail={"reason": reason})
     logger.warning("Job %d failed: %s", job.id, reason)
-
-
-_PIPELINE = (JobState.RECEIVED, JobState.CHECKED, JobState.CONTOURING)
 
 
 def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: _Steps) -> None:

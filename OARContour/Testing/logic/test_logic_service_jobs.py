@@ -33,6 +33,8 @@ def test_load_edit_approve_sends_the_edited_set(small_phantom, tmp_path, logic):
 
     dicom_port = free_port()
     config_path, ledger_path = _held_job(small_phantom, tmp_path, dicom_port)
+    (held,) = logic.jobsAwaitingReview(ledgerPath=ledger_path)
+    assert held["id"] == 1 and "hold" in held["reason"] and held["verification"]["has_errors"] is False
     seg = logic.loadJob(1, ledgerPath=ledger_path)
     segmentation = seg.GetSegmentation()
     names = {segmentation.GetNthSegment(i).GetName() for i in range(segmentation.GetNumberOfSegments())}
@@ -62,6 +64,7 @@ def test_load_edit_approve_sends_the_edited_set(small_phantom, tmp_path, logic):
     kinds = [e.kind for e in ledger.events(1)]
     ledger.close()
     assert "review_export" in kinds and kinds.count("send_attempt") == 1
+    assert logic.jobsAwaitingReview(ledgerPath=ledger_path) == []
 
 
 def test_approve_refuses_a_job_not_awaiting_review_and_a_foreign_segmentation(small_phantom, tmp_path, logic):
