@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import sys
 import time
 from typing import Any
 
@@ -66,7 +68,9 @@ def _list(args: argparse.Namespace, ledger: Any) -> int:
                              hint=f"One of: {', '.join(s.value for s in JobState)}.") from None
     jobs = ledger.jobs(states)
     if args.json:
-        print_json({"schema": SCHEMA, "jobs": [job.to_dict() for job in jobs]})
+        # A bare list, as the issue promised scripts: each object has at least "id" and "state".
+        json.dump([job.to_dict() for job in jobs], sys.stdout, indent=2)
+        sys.stdout.write("\n")
         return EXIT_OK
     print(f"{'ID':>5}  {'STATE':<16} {'UPDATED (UTC)':<20} {'SLICES':>6}  {'PATIENT':<14} REASON")
     for job in jobs:

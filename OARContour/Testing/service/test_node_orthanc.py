@@ -60,7 +60,7 @@ def test_round_trip_rtstruct_references_the_ct(small_phantom, node_factory, orth
     assert node.stop() == 0
     listed = oarcontour("jobs", "list", "--config", str(node.config), "--json")
     assert listed.returncode == 0, listed.stderr
-    assert [(j["id"], j["state"]) for j in json.loads(listed.stdout)["jobs"]] == [(job["id"], "sent")]
+    assert [(j["id"], j["state"]) for j in json.loads(listed.stdout)] == [(job["id"], "sent")]
     shown = oarcontour("jobs", "show", str(job["id"]), "--ledger", str(node.ledger_path), "--json")
     states = [e["state"] for e in json.loads(shown.stdout)["history"] if e["kind"] == "state"]
     assert states == ["received", "checked", "contouring", "approved", "sending", "sent"]

@@ -41,6 +41,6 @@ def test_run_contours_every_series_and_skips_finished_ones(small_phantom, tmp_pa
     second = oarcontour("run", str(tree), "--config", str(config), "--out", str(out))
     assert second.returncode == 1
     assert second.stdout.count("(skipped)") == 3 and "JOB" in second.stdout.splitlines()[0]
-    listed = json.loads(oarcontour("jobs", "list", "--config", str(config), "--json").stdout)["jobs"]
+    listed = json.loads(oarcontour("jobs", "list", "--config", str(config), "--json").stdout)
     assert len(listed) == 3 and {j["state"] for j in listed} == {"approved", "failed"}
     assert sorted(j["instances"] for j in listed) == [15, 16, 16]
