@@ -42,6 +42,20 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str], *, enforce_file
         dataset.save_as(str(path), write_like_original=not enforce_file_format)
 
 
+def save_without_file_meta(dataset: Dataset, path: str | os.PathLike[str]) -> None:
+    """Write ``dataset`` bare: no preamble, no File Meta Information, Implicit VR Little Endian.
+
+    That is how some old systems store files, and the readers must accept them. ``dataset`` itself is
+    not changed (its file meta and preamble are left out of a shallow copy).
+    """
+    bare = Dataset(dataset)
+    if PYDICOM_3:
+        pydicom.dcmwrite(str(path), bare, implicit_vr=True, little_endian=True)
+    else:
+        bare.is_implicit_VR, bare.is_little_endian = True, True
+        pydicom.dcmwrite(str(path), bare, write_like_original=True)
+
+
 def stored_pixels(path: str | Path) -> np.ndarray:
     """The stored pixel values of one single-frame image file (no rescale, no colour conversion)."""
     if PYDICOM_3:

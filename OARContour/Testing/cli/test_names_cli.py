@@ -12,6 +12,7 @@ import pytest
 import SimpleITK as sitk
 from OARContourLib.cli.main import main
 from OARContourLib.ct.load import load_ct
+from OARContourLib.dicom_compat import save_dataset
 from OARContourLib.rtstruct.model import RoiType, Structure
 from OARContourLib.rtstruct.write import write_rtstruct
 from pydicom.dataset import Dataset
@@ -46,7 +47,7 @@ def rtstruct(small_phantom, tmp_path_factory) -> Path:
     for item in ds.ROIContourSequence:
         if item.ReferencedROINumber == number:
             del item.ROIDisplayColor
-    ds.save_as(path, enforce_file_format=True)
+    save_dataset(ds, path, enforce_file_format=True)
     return path
 
 
