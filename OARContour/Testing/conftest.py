@@ -34,3 +34,13 @@ def small_ct_copy(small_phantom, tmp_path: Path) -> Path:
     from testsupport.series_factory import copy_series
 
     return copy_series(small_phantom.ct_dir, tmp_path / "ct")
+
+
+SERVICE_TESTS = Path(__file__).resolve().parent / "service"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under Testing/service/ needs the service extra: mark it so pinned runs can leave it out."""
+    for item in items:
+        if SERVICE_TESTS in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.service)

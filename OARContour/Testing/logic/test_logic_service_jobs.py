@@ -11,6 +11,9 @@ from OARContourLib.service.ledger import JobState, Ledger
 from OARContourLib.service.pipeline import process_job
 from testsupport.orthanc import free_port, start_orthanc
 
+# Sends through pynetdicom to Orthanc: needs the service extra (not in the Slicer-pinned environments).
+pytestmark = pytest.mark.service
+
 
 def _held_job(small_phantom, tmp_path: Path, destination_port: int) -> tuple[Path, Path]:
     config_path = tmp_path / "node.toml"
