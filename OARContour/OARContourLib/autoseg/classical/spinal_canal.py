@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from ...ct.model import ImageGeometry
+from .midline import cut_sides
 from .morphology import IN_PLANE, close_in_plane, fill_holes_in_plane
 from .orientation import crop_geometry, in_plane_lps, spacing_kji_mm
 from .settings import ClassicalSettings
@@ -57,14 +58,15 @@ def _body_midline(body: np.ndarray, geometry: ImageGeometry) -> np.ndarray:
     return in_plane_lps(geometry, mean_j, mean_i, np.arange(body.shape[0]))
 
 
-def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings) -> np.ndarray:
+def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings,
+                     max_dx_mm: float = 40.0) -> np.ndarray:
     """Indices (0-based) of the chosen candidate per slice, linked around the median position."""
     low, high = settings.canal_area_mm2
     valid = (features["area_mm2"] >= low) & (features["area_mm2"] <= high) & (features["mean_hu"] <= settings.canal_max_mean_hu)
     # Posterior is +y in LPS: the canal lies behind the body centre and close to the midline.
     dx = features["x"] - midline[features["k"], 0]
     dy = features["y"] - midline[features["k"], 1]
-    valid &= (dy > 0) & (np.abs(dx) < 40.0)
+    valid &= (dy > 0) & (np.abs(dx) < max_dx_mm)
     first = _best_per_slice(valid, np.abs(dx), features["k"])
     if first.size == 0:
         return first
@@ -93,26 +95,29 @@ def segment_spinal_canal(hu: np.ndarray, body: np.ndarray, geometry: ImageGeomet
     if not body.any():
         return canal
     midline = _body_midline(body, geometry)
-    box = midline_box(body, geometry)
+    # A body cut by the image border has its centre off the midline: search the whole width.
+    cropped = bool(cut_sides(body, geometry))
+    box = (slice(None), slice(None), slice(None)) if cropped else midline_box(body, geometry)
+    max_dx_mm = np.inf if cropped else 40.0
     box_geometry = crop_geometry(geometry, box)
     found_in_box = canal[box]
     for closing_mm in settings.canal_bone_closings_mm:
         missing = ~found_in_box.any(axis=(1, 2))
         if not missing.any():
             break
-        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings)
+        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings, max_dx_mm)
         found_in_box[missing] = found[missing]
-    bridge_gaps(canal, hu, settings)
+    bridge_gaps(canal, hu, settings, spacing_kji_mm(geometry)[0])
     logger.info("SpinalCanal found on %d of %d slices.", int(canal.any(axis=(1, 2)).sum()), body.shape[0])
     return canal
 
 
 def _canal_with_closing(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, midline: np.ndarray,
-                        closing_mm: float, settings: ClassicalSettings) -> np.ndarray:
+                        closing_mm: float, settings: ClassicalSettings, max_dx_mm: float) -> np.ndarray:
     labels, count = canal_candidates(hu, body, geometry, closing_mm, settings)
     if count == 0:
         return np.zeros_like(body)
-    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings)
+    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings, max_dx_mm)
     keep = np.zeros(count + 1, dtype=bool)
     keep[chosen + 1] = True
     return keep[labels]
@@ -131,15 +136,17 @@ def midline_box(body: np.ndarray, geometry: ImageGeometry) -> tuple[slice, slice
     return (box[0], box[1], box[2])
 
 
-def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings) -> None:
+def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings, slice_mm: float = 0.0) -> None:
     """Link across slices: fill short interior gaps with the nearest canal slice's non-bone voxels.
 
     Intervertebral levels and partial volume leave some rings open; the lumen barely moves over a
     few millimetres, so the neighbouring lumen minus this slice's bone is a fair estimate.
     """
     found = np.flatnonzero(canal.any(axis=(1, 2)))
+    by_mm = int(settings.canal_max_gap_mm // slice_mm) if slice_mm > 0 else 0
+    max_gap = max(settings.canal_max_gap_slices, by_mm)
     for below, above in zip(found[:-1], found[1:]):
-        if not 1 < above - below <= settings.canal_max_gap_slices + 1:
+        if not 1 < above - below <= max_gap + 1:
             continue
         for k in range(below + 1, above):
             nearest = below if k - below <= above - k else above
