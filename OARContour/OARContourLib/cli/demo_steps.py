@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_json
-from ..rtstruct.rules.fidelity import dice
+from ..metrics import dice
 
 #: Derived structures the demo adds to the automatic ones (a 5 mm PRV of the spinal canal).
 DEMO_RECIPES = ("SpinalCanal:5",)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+from OARContourLib.metrics import dice
+
+__all__ = ["dcentvfy_errors", "dciodvfy_errors", "dice", "plastimatch_masks", "tool"]
 
 BENIGN = ("Missing attribute or value that would be needed to build DICOMDIR", "Retired Person Name form")
 
@@ -48,6 +51,3 @@ def plastimatch_masks(rtstruct: Path, ct_dir: Path, out: Path) -> dict[str, np.n
     return masks
 
 
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total

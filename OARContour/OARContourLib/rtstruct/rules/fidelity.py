@@ -11,16 +11,11 @@ import numpy as np
 
 from ...ct.problems import Severity
 from ...findings import Finding
+from ...metrics import dice
 from .base import Rule
 from .context import VerificationContext
 
 MIN_DICE = 0.99
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice coefficient of two boolean masks; 1.0 when both are empty."""
-    total = int(np.count_nonzero(a)) + int(np.count_nonzero(b))
-    return 1.0 if total == 0 else 2.0 * int(np.count_nonzero(a & b)) / total
 
 
 def dice_scores(context: VerificationContext) -> dict[str, float]:
