@@ -210,6 +210,9 @@ def _ts_references(seg: Path, labels: Path, geometry: ImageGeometry) -> dict[str
         references["Vertebrae"] = np.logical_or.reduce(vertebrae)
     if "spinal_cord" in full and full["spinal_cord"].any():
         references["SpinalCord"] = full["spinal_cord"]
+    organs = [m for m in full.values() if m.any()]
+    if organs:
+        references["AllClasses"] = np.logical_or.reduce(organs)  # every class TotalSegmentator found: inside Body
     return references
 
 

@@ -148,21 +148,29 @@ def _run_inside_box(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, r
     if "Trachea" in rest or lungs_wanted:
         report(progress, 0.35, "Trachea and main bronchi")
         airway = segment_airway(hu, body, geometry, settings)
-        if airway is None:
-            _skip_or_keep(masks, skipped, "Trachea", None, "No tracheal air seed on the top slices.", rest)
-        else:
-            _skip_or_keep(masks, skipped, "Trachea", airway.trachea, "Airway found but no trachea above the carina.", rest)
-    if lungs_wanted:
         report(progress, 0.5, "Lungs")
         midline = estimate_midline(body, geometry, canal)
         lungs = segment_lungs(hu, body, None if airway is None else airway.airway, geometry, settings, midline)
         for name, mask in (("Lung_L", lungs.left), ("Lung_R", lungs.right), ("Lungs", lungs.both)):
             _skip_or_keep(masks, skipped, name, mask, lungs.missing.get(name, NO_LUNG_REASON), rest)
+        _keep_trachea(masks, skipped, airway, bool(lungs.both.any()), rest)
     if "Bone" in rest:
         report(progress, 0.85, "Bone")
         bone = segment_bone(hu, body, geometry, settings)
         _skip_or_keep(masks, skipped, "Bone", bone, f"No bone above {settings.bone_threshold_hu} HU.", rest)
     return masks
+
+
+def _keep_trachea(masks: dict[str, np.ndarray], skipped: dict[str, str], airway: Airway | None, lungs_found: bool,
+                  wanted: list[str]) -> None:
+    if airway is None:
+        _skip_or_keep(masks, skipped, "Trachea", None, "No tracheal air seed on the top slices.", wanted)
+    elif not lungs_found:
+        # Air near the centre of the top slices of a scan without lungs is bowel or pharynx, not trachea.
+        _skip_or_keep(masks, skipped, "Trachea", None, "No lungs in the field of view: the trachea is traced only "
+                      "above lungs.", wanted)
+    else:
+        _skip_or_keep(masks, skipped, "Trachea", airway.trachea, "Airway found but no trachea above the carina.", wanted)
 
 
 def _skip_or_keep(masks: dict[str, np.ndarray], skipped: dict[str, str], name: str, mask: np.ndarray | None,

@@ -17,7 +17,7 @@ from scipy import ndimage
 from ...ct.model import ImageGeometry
 from ..selection import REASON_NOT_IN_FIELD_OF_VIEW
 from .midline import Midline, Side, estimate_midline, side_of, voxel_x_mm
-from .morphology import FACES, IN_PLANE, fill_holes_in_plane
+from .morphology import FACES, IN_PLANE, fill_holes_in_plane, shift_step
 from .orientation import spacing_kji_mm
 from .settings import ClassicalSettings
 
@@ -63,11 +63,12 @@ def lung_candidates(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry,
     labels, count = ndimage.label(air, structure=FACES)
     if count == 0:
         return air
-    surface = body & ~ndimage.binary_erosion(body, structure=IN_PLANE, border_value=1)
+    inner = np.pad(body, ((0, 0), (1, 1), (1, 1)), constant_values=True)  # the image border is not skin
+    surface = body & ~shift_step(inner, square=False, erode=True)[:, 1:-1, 1:-1]
     touching = np.zeros(count + 1, dtype=bool)
     touching[np.unique(labels[surface])] = True
-    sizes = np.bincount(labels.ravel(), minlength=count + 1).astype(float)
-    pure_air = np.bincount(labels.ravel(), weights=(hu <= PURE_AIR_HU).ravel(), minlength=count + 1)
+    sizes = np.bincount(labels[air], minlength=count + 1).astype(float)
+    pure_air = np.bincount(labels[air & (hu <= PURE_AIR_HU)], minlength=count + 1)
     voxel_cc = float(np.prod(spacing_kji_mm(geometry))) / 1000.0
     gas = (pure_air > GAS_AIR_SHARE * sizes) & (sizes * voxel_cc < GAS_MAX_CC)
     sizes[0] = 0

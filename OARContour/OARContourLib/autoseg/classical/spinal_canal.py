@@ -39,22 +39,29 @@ def canal_candidates(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, 
 
 
 def _features(hu: np.ndarray, labels: np.ndarray, count: int, geometry: ImageGeometry) -> dict[str, np.ndarray]:
-    index = np.arange(1, count + 1)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
-    mean_hu = ndimage.mean(hu, labels, index)
-    centres = np.array(ndimage.center_of_mass(labels > 0, labels, index)).reshape(-1, 3)
-    xy = in_plane_lps(geometry, centres[:, 1], centres[:, 2], centres[:, 0])
-    return {"area_mm2": areas * float(np.prod(spacing_kji_mm(geometry)[1:])), "mean_hu": mean_hu,
-            "k": np.rint(centres[:, 0]).astype(int), "x": xy[:, 0], "y": xy[:, 1]}
+    # Candidates are few, small holes: sums over their voxels beat ndimage's per-label passes.
+    k, j, i = np.nonzero(labels)
+    label = labels[k, j, i]
+    voxels = np.maximum(np.bincount(label, minlength=count + 1)[1:].astype(float), 1.0)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(label, weights=values, minlength=count + 1)[1:] / voxels
+
+    centre_k, centre_j, centre_i = mean(k.astype(float)), mean(j.astype(float)), mean(i.astype(float))
+    xy = in_plane_lps(geometry, centre_j, centre_i, centre_k)
+    return {"area_mm2": voxels * float(np.prod(spacing_kji_mm(geometry)[1:])),
+            "mean_hu": mean(hu[k, j, i].astype(float)),
+            "k": np.rint(centre_k).astype(int), "x": xy[:, 0], "y": xy[:, 1]}
 
 
 def _body_midline(body: np.ndarray, geometry: ImageGeometry) -> np.ndarray:
     """LPS (x, y) of the body centroid of each slice (NaN on slices without body)."""
-    k, j, i = (np.asarray(v, dtype=float) for v in np.nonzero(body))
-    counts = np.bincount(k.astype(int), minlength=body.shape[0]).astype(float)
+    rows = body.sum(axis=2, dtype=np.int64)  # (k, j): voxels per row
+    counts = rows.sum(axis=1).astype(float)
+    columns = body.sum(axis=1, dtype=np.int64)  # (k, i)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_j = np.bincount(k.astype(int), weights=j, minlength=body.shape[0]) / counts
-        mean_i = np.bincount(k.astype(int), weights=i, minlength=body.shape[0]) / counts
+        mean_j = rows @ np.arange(body.shape[1], dtype=float) / counts
+        mean_i = columns @ np.arange(body.shape[2], dtype=float) / counts
     return in_plane_lps(geometry, mean_j, mean_i, np.arange(body.shape[0]))
 
 
@@ -149,5 +156,9 @@ def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings, 
         if not 1 < above - below <= max_gap + 1:
             continue
         for k in range(below + 1, above):
-            nearest = below if k - below <= above - k else above
-            canal[k] = canal[nearest] & (hu[k] <= settings.canal_bone_threshold_hu)
+            # Halfway between two canal slices both count, so the result ignores the slice order.
+            if k - below == above - k:
+                nearest = canal[below] | canal[above]
+            else:
+                nearest = canal[below] if k - below < above - k else canal[above]
+            canal[k] = nearest & (hu[k] <= settings.canal_bone_threshold_hu)
