@@ -1,7 +1,8 @@
 """Benchmark: the classical engine scored against references the team did not draw.
 
 Cases: TotalSegmentator's own real CTs and its outputs (lungs, spinal cord, vertebrae, every class
-it found), the real IBSI STS_002 CT with its clinical GTV, and the phantom, plain and modified as
+it found), the real IBSI STS_002 CT with its clinical GTV, the 4-slice Visible Human neck with its
+clinical (Eclipse/ARIA) BODY and SpinalCord, and the phantom, plain and modified as
 real scans differ (tumour, effusion, touching lungs, a crop around one lung). Every case is also
 run in 6 orientation variants (feet-first, prone, negated row or column cosines, reversed slices):
 results mapped back must agree in patient space (Dice >= 0.99) and every lung must be on its true side.
@@ -53,6 +54,7 @@ def evaluation_cases(shared: Path = SHARED) -> list[cases.Case]:
         cases.totalsegmentator_thorax_case(shared),
         cases.totalsegmentator_abdomen_case(shared),
         cases.ibsi_case(shared),
+        cases.varian_case(shared),
         base,
         cases.phantom_case("phantom + tumour beside right lung", cases.tumour_next_to_right_lung),
         cases.phantom_case("phantom + effusion in left lung", cases.effusion_in_left_lung),

@@ -139,3 +139,21 @@ def test_real_ct_lungs_match_totalsegmentator_in_every_orientation(ts_thorax: ca
         value = dice(result[name], variant.references[name])
         print(f"{orientation}: Dice {name} vs TotalSegmentator {value:.3f}")
         assert value >= 0.9
+
+
+def test_neck_canal_holds_the_clinical_cord(shared_data: Path) -> None:
+    # Visible Human neck: thick posterior muscles put the body centre behind the canal.
+    case = cases.varian_case(shared_data)
+    result = segment_classical(case.ct, ["Body", "SpinalCanal"])
+    cord = case.references["SpinalCord"]
+    assert float((result.masks["SpinalCanal"] & cord).sum()) / cord.sum() >= 0.9
+    assert dice(result.masks["Body"], case.references["Body"]) >= 0.97
+
+
+def test_cropped_pelvis_has_no_canal_lungs_or_trachea(shared_data: Path) -> None:
+    # IBSI STS_002: cut by the border on one side; marrow cavities must not pass for the canal.
+    case = cases.ibsi_case(shared_data)
+    result = segment_classical(case.ct)
+    assert {"SpinalCanal", "Lung_L", "Lung_R", "Lungs", "Trachea"} <= set(result.skipped)
+    gtv = case.references["GTV"]
+    assert (result.masks["Body"] & gtv).sum() == gtv.sum()

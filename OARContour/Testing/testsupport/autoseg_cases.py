@@ -257,3 +257,16 @@ def ibsi_case(shared: Path) -> Case:
         dk, dj, di = item.mask.shape
         gtv[k:k + dk, j:j + dj, i:i + di] |= item.mask.astype(bool)
     return Case("IBSI STS_002", ct, {"GTV": gtv}, "IBSI / TCIA clinical GTV (MIM)")
+
+
+def varian_case(shared: Path) -> Case:
+    """The 4-slice Visible Human CT with its ARIA/Eclipse BODY and SpinalCord (clinical contours)."""
+    from OARContourLib.ct.load import load_ct
+    from OARContourLib.rtstruct.read import read_rtstruct
+
+    folder = shared / "varian_aria_4slice" / "dicom"
+    ct = load_ct(folder)
+    contents = read_rtstruct(folder / "RS_Body_SpinalCord.dcm", ct)
+    references = {"Body": contents.roi("BODY").mask.astype(bool),
+                  "SpinalCord": contents.roi("SpinalCord").mask.astype(bool)}
+    return Case("Varian ARIA 4-slice (Visible Human)", ct, references, "clinical contours (Eclipse/ARIA)")

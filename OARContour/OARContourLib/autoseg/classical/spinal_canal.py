@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 
 #: A candidate further than this from the median canal position belongs to another structure.
 MAX_OFFSET_MM = 20.0
+#: In the neck, thick posterior muscles and the shoulders put the body centre behind the canal: the
+#: canal may lie this far in front of the body centre (in the trunk it lies well behind it).
+MAX_ANTERIOR_MM = 25.0
+#: In a cropped scan the canal, when in the image, runs through most of it.
+CROPPED_MIN_COVERAGE = 0.5
 #: The canal is searched within this distance of the body centre, left to right.
 MIDLINE_HALF_WIDTH_MM = 60.0
 
@@ -66,14 +71,14 @@ def _body_midline(body: np.ndarray, geometry: ImageGeometry) -> np.ndarray:
 
 
 def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings,
-                     max_dx_mm: float = 40.0) -> np.ndarray:
+                     max_dx_mm: float = 40.0, max_anterior_mm: float = MAX_ANTERIOR_MM) -> np.ndarray:
     """Indices (0-based) of the chosen candidate per slice, linked around the median position."""
     low, high = settings.canal_area_mm2
     valid = (features["area_mm2"] >= low) & (features["area_mm2"] <= high) & (features["mean_hu"] <= settings.canal_max_mean_hu)
-    # Posterior is +y in LPS: the canal lies behind the body centre and close to the midline.
+    # Posterior is +y in LPS: the canal lies behind (or in the neck a little in front of) the body centre.
     dx = features["x"] - midline[features["k"], 0]
     dy = features["y"] - midline[features["k"], 1]
-    valid &= (dy > 0) & (np.abs(dx) < max_dx_mm)
+    valid &= (dy > -max_anterior_mm) & (np.abs(dx) < max_dx_mm)
     first = _best_per_slice(valid, np.abs(dx), features["k"])
     if first.size == 0:
         return first
@@ -105,26 +110,30 @@ def segment_spinal_canal(hu: np.ndarray, body: np.ndarray, geometry: ImageGeomet
     # A body cut by the image border has its centre off the midline: search the whole width.
     cropped = bool(cut_sides(body, geometry))
     box = (slice(None), slice(None), slice(None)) if cropped else midline_box(body, geometry)
-    max_dx_mm = np.inf if cropped else 40.0
+    # Searching the whole width admits marrow cavities: behind the body centre only, and see below.
+    limits = (np.inf, 0.0) if cropped else (40.0, MAX_ANTERIOR_MM)
     box_geometry = crop_geometry(geometry, box)
     found_in_box = canal[box]
     for closing_mm in settings.canal_bone_closings_mm:
         missing = ~found_in_box.any(axis=(1, 2))
         if not missing.any():
             break
-        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings, max_dx_mm)
+        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings, limits)
         found_in_box[missing] = found[missing]
     bridge_gaps(canal, hu, settings, spacing_kji_mm(geometry)[0])
+    if cropped and canal.any(axis=(1, 2)).sum() < CROPPED_MIN_COVERAGE * body.any(axis=(1, 2)).sum():
+        logger.info("Lumen on too few slices of a cropped scan to be the spinal canal (a marrow cavity?).")
+        canal[:] = False
     logger.info("SpinalCanal found on %d of %d slices.", int(canal.any(axis=(1, 2)).sum()), body.shape[0])
     return canal
 
 
 def _canal_with_closing(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, midline: np.ndarray,
-                        closing_mm: float, settings: ClassicalSettings, max_dx_mm: float) -> np.ndarray:
+                        closing_mm: float, settings: ClassicalSettings, limits: tuple[float, float]) -> np.ndarray:
     labels, count = canal_candidates(hu, body, geometry, closing_mm, settings)
     if count == 0:
         return np.zeros_like(body)
-    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings, max_dx_mm)
+    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings, *limits)
     keep = np.zeros(count + 1, dtype=bool)
     keep[chosen + 1] = True
     return keep[labels]
