@@ -11,15 +11,11 @@ import pytest
 from OARContourLib.autoseg import segment_classical
 from OARContourLib.autoseg.classical.midline import MidlineSource, Side, cut_sides, estimate_midline
 from OARContourLib.autoseg.selection import REASON_NOT_IN_FIELD_OF_VIEW
+from OARContourLib.metrics import dice
 from scipy import ndimage
 from testsupport import autoseg_cases as cases
 
 LUNGS = ("Lung_L", "Lung_R")
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum() + b.sum())
-    return 2.0 * float((a & b).sum()) / total if total else 1.0
 
 
 def assert_sides_true(case: cases.Case, masks: dict[str, np.ndarray]) -> None:
