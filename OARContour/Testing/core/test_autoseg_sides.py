@@ -153,3 +153,12 @@ def test_cropped_pelvis_has_no_canal_lungs_or_trachea(shared_data: Path) -> None
     assert {"SpinalCanal", "Lung_L", "Lung_R", "Lungs", "Trachea"} <= set(result.skipped)
     gtv = case.references["GTV"]
     assert (result.masks["Body"] & gtv).sum() == gtv.sum()
+
+
+def test_canal_followed_through_real_thorax_and_abdomen(shared_data: Path, ts_thorax: cases.Case) -> None:
+    # Rings left open at disc levels (3 mm slices) and at the scan's ends are bridged.
+    for case in (ts_thorax, cases.totalsegmentator_abdomen_case(shared_data)):
+        canal = segment_classical(case.ct, ["SpinalCanal"]).masks["SpinalCanal"]
+        cord = case.references["SpinalCord"]
+        assert float((canal & cord).sum()) / cord.sum() >= 0.95, case.name
+        assert (canal.any(axis=(1, 2)) >= cord.any(axis=(1, 2))).all(), case.name

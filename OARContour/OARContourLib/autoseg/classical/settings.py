@@ -46,8 +46,9 @@ class ClassicalSettings:
     canal_max_mean_hu: float = 60.0
     #: Slices without a closed ring, between canal slices at most this far apart, copy the lumen.
     canal_max_gap_slices: int = 2
-    #: ... or at most this far (mm), whichever is more slices: open cervical rings on coarse grids.
-    canal_max_gap_mm: float = 16.0
+    #: ... or at most this far (mm), whichever is more slices: rings open at disc levels on coarse grids
+    #: (shorter than one vertebra, so the lumen barely moves).
+    canal_max_gap_mm: float = 24.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -171,3 +171,22 @@ def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings, 
             else:
                 nearest = canal[below] if k - below < above - k else canal[above]
             canal[k] = nearest & (hu[k] <= settings.canal_bone_threshold_hu)
+    _extend_to_scan_ends(canal, hu, found, max_gap // 2, settings)
+
+
+def _extend_to_scan_ends(canal: np.ndarray, hu: np.ndarray, found: np.ndarray, reach: int,
+                         settings: ClassicalSettings) -> None:
+    """Continue the canal to the first and last slice when it stops within ``reach`` slices of them.
+
+    The spine does not end at the edge of a scan: a ring left open there by partial volume is
+    still the canal. Far from the edge the canal may really end (skull base, sacrum) and is kept.
+    """
+    if found.size == 0:
+        return
+    first, last = int(found[0]), int(found[-1])
+    if 0 < first <= reach:
+        for k in range(first):
+            canal[k] = canal[first] & (hu[k] <= settings.canal_bone_threshold_hu)
+    if 0 < canal.shape[0] - 1 - last <= reach:
+        for k in range(last + 1, canal.shape[0]):
+            canal[k] = canal[last] & (hu[k] <= settings.canal_bone_threshold_hu)
