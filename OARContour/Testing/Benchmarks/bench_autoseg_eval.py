@@ -1,7 +1,8 @@
 """Benchmark: the classical engine scored against references the team did not draw.
 
 Cases: TotalSegmentator's own real CTs and its outputs (lungs, spinal cord, vertebrae, every class
-it found), the real IBSI STS_002 CT with its clinical GTV, the 4-slice Visible Human neck with its
+it found; also cropped around the right lung with and without the spine, as a scan cropped around a
+tumour), the real IBSI STS_002 CT with its clinical GTV, the 4-slice Visible Human neck with its
 clinical (Eclipse/ARIA) BODY and SpinalCord, and the phantom, plain and modified as
 real scans differ (tumour, effusion, touching lungs, a crop around one lung). Every case is also
 run in 6 orientation variants (feet-first, prone, negated row or column cosines, reversed slices):
@@ -50,8 +51,11 @@ class Row:
 def evaluation_cases(shared: Path = SHARED) -> list[cases.Case]:
     """The real CTs first, then the phantom plain and modified."""
     base = cases.phantom_case("phantom")
+    thorax = cases.totalsegmentator_thorax_case(shared)
     return [
-        cases.totalsegmentator_thorax_case(shared),
+        thorax,
+        cases.cropped_to_right_side(True)(thorax),
+        cases.cropped_to_right_side(False)(thorax),
         cases.totalsegmentator_abdomen_case(shared),
         cases.ibsi_case(shared),
         cases.varian_case(shared),

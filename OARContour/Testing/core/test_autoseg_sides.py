@@ -162,3 +162,14 @@ def test_canal_followed_through_real_thorax_and_abdomen(shared_data: Path, ts_th
         cord = case.references["SpinalCord"]
         assert float((canal & cord).sum()) / cord.sum() >= 0.95, case.name
         assert (canal.any(axis=(1, 2)) >= cord.any(axis=(1, 2))).all(), case.name
+
+
+@pytest.mark.parametrize("orientation", list(cases.ORIENTATIONS))
+@pytest.mark.parametrize("keep_spine", [True, False])
+def test_real_ct_cropped_around_one_lung(ts_thorax: cases.Case, keep_spine: bool, orientation: str) -> None:
+    # The reported failure, on a real CT: a crop around one lung must give that lung only, whole.
+    case = cases.reoriented(cases.cropped_to_right_side(keep_spine)(ts_thorax), orientation)
+    result = segment_classical(case.ct, ["Lung_L", "Lung_R"])
+    assert set(result.masks) == {"Lung_R"}
+    assert result.skipped["Lung_L"].startswith(REASON_NOT_IN_FIELD_OF_VIEW)
+    assert dice(result.masks["Lung_R"], case.references["Lung_R"]) >= 0.95

@@ -77,3 +77,14 @@ def test_touching_lungs_split_correctly_pass() -> None:
     case = cases.phantom_case("touching", cases.touching_lungs)
     masks = segment_classical(case.ct, ["Body", "SpinalCanal", "Lung_L", "Lung_R"]).masks
     assert side_codes(masks, case) == []
+
+
+def test_real_lung_split_in_two_is_caught(shared_data) -> None:
+    # The reported case on a real CT: a crop around the right lung, cut at the body centre.
+    case = cases.cropped_to_right_side(False)(cases.totalsegmentator_thorax_case(shared_data))
+    masks = segment_classical(case.ct, ["Body", "Lung_R"]).masks
+    offsets = cases.lps_grid(case.geometry)[0] - cases.centroid_lps(masks["Body"], case.geometry)[0]
+    lung = masks["Lung_R"]
+    split = {"Body": masks["Body"], "Lung_L": lung & (offsets > 0), "Lung_R": lung & (offsets <= 0)}
+    assert "PAIR_CONNECTED" in side_codes(split, case)
+    assert side_codes({"Body": masks["Body"], "Lung_R": lung}, case) == []

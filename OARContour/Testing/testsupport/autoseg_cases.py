@@ -153,9 +153,11 @@ def cropped_to_right_side(keep_spine: bool) -> Callable[[Case], Case]:
     def crop(case: Case) -> Case:
         geometry = case.geometry
         x, _, _ = lps_grid(dataclasses.replace(geometry, shape=(1, 1, geometry.shape[2])))
-        spine_x = centroid_lps(case.references["SpinalCanal"], geometry)[0]
+        spine = case.references.get("SpinalCanal", case.references.get("SpinalCord"))
+        assert spine is not None, "the case needs a canal or cord reference to crop beside it"
+        spine_x = centroid_lps(spine, geometry)[0]
         limit = spine_x + (15.0 if keep_spine else -20.0)
-        columns = np.flatnonzero(x[0, 0] <= limit)  # patient right is -x; HFS columns run to +x
+        columns = np.flatnonzero(x[0, 0] <= limit)  # patient right is -x, whichever way the columns run
         box = (slice(None), slice(None), slice(int(columns[0]), int(columns[-1]) + 1))
         return crop_case(case, box, f"{case.name} cropped to the right lung" + (" and spine" if keep_spine else ""))
     return crop
