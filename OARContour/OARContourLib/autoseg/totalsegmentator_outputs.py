@@ -40,8 +40,8 @@ from ..naming.entries import TSMapping
 from ..naming.tables import load_tables
 from ..progress import ProgressCallback, report
 from ..rtstruct.model import Structure
-from .engine import TOTALSEGMENTATOR, select_structures
 from .result import DESCRIPTION_MAX_CHARS, AutosegResult, make_structure
+from .selection import TOTALSEGMENTATOR, select_structures
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,12 @@ from ..ct.model import CTVolume
 from ..findings import Finding
 from ..progress import ProgressCallback, report, scaled
 from ..rtstruct.model import Structure
+from .request import AutosegRequest, EnginePreflight
 from .result import AutosegResult, description_for
+from .selection import TOTALSEGMENTATOR, select_structures
 from .totalsegmentator_outputs import read_classes, structures_from_classes
 from .ts_model import PreflightReport, TSPlan, TSTaskRun
-from .ts_plan import plan_tasks
+from .ts_plan import available_structures, plan_tasks
 from .ts_preflight import run_preflight
 from .ts_probe import default_python, probe_environment
 from .ts_runner import TaskRunResult, run_task, write_ct_nifti
@@ -31,7 +33,7 @@ from .ts_usage_stats import disable_usage_statistics
 
 logger = logging.getLogger(__name__)
 
-ENGINE = "totalsegmentator"
+ENGINE = TOTALSEGMENTATOR
 #: Share of the progress bar for the checks, the CT export, the runs and the import.
 _CHECKED, _EXPORTED, _RAN = 0.05, 0.10, 0.95
 
@@ -46,6 +48,57 @@ class TSRequest:
     device: str = "auto"
     fast: bool = False
     python: str | None = None
+
+
+class TotalSegmentatorEngine:
+    """TotalSegmentator in a child process, after a preflight of its installation."""
+
+    name = TOTALSEGMENTATOR
+    label = "TotalSegmentator"
+
+    def structures(self) -> tuple[str, ...]:
+        return available_structures()
+
+    def preflight(self, ct: CTVolume, request: AutosegRequest) -> EnginePreflight | None:
+        """The plan and every problem blocking it; runs only TotalSegmentator's Python to probe it."""
+        plan, preflight = check(ct, ts_request(request))
+        data = {**preflight.to_dict(), "runs": [run.to_dict() for run in plan.runs],
+                "unavailable": dict(plan.unavailable)}
+        return EnginePreflight(preflight.ok, preflight_lines(plan, preflight), data)
+
+    def segment(self, ct: CTVolume, request: AutosegRequest,
+                progress: ProgressCallback | None = None) -> AutosegResult:
+        return segment_totalsegmentator(ct, ts_request(request), progress=progress)
+
+
+def ts_request(request: AutosegRequest) -> TSRequest:
+    """The names TotalSegmentator should produce for ``request`` and the template names it skips.
+
+    Raises
+    ------
+    InputError
+        Unknown template, or a listed name no TotalSegmentator task provides.
+    """
+    wanted, skipped = select_structures(ENGINE, available_structures(), request.template, request.structures)
+    return TSRequest(tuple(wanted), skipped, request.template, request.device, request.fast, request.python)
+
+
+def preflight_lines(plan: TSPlan, preflight: PreflightReport) -> tuple[str, ...]:
+    """What a run would do and every problem blocking it, one line each, for a terminal."""
+    environment = preflight.environment
+    version = environment.version if environment and environment.version else "not installed"
+    python = environment.python if environment else "?"
+    lines = [f"TotalSegmentator {version} ({python}); device {preflight.device}"]
+    for run in plan.runs:
+        subset = f" ({len(run.roi_subset)} classes)" if run.roi_subset else ""
+        lines.append(f"RUN     {run.task}{subset}{' fast' if run.fast else ''}: {', '.join(run.structures)}")
+    lines += [f"SKIPPED {name}: {reason}" for name, reason in plan.unavailable.items()]
+    for finding in preflight.findings:
+        hint = f" ({finding.hint})" if finding.hint else ""
+        lines.append(f"{finding.severity.value.upper():<7} {finding.code}: {finding.message}{hint}")
+    lines.append("Preflight OK: TotalSegmentator can run." if preflight.ok else
+                 "Preflight failed: TotalSegmentator cannot run (see the errors above).")
+    return tuple(lines)
 
 
 def plan_for(request: TSRequest) -> TSPlan:

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from .. import seg_nrrd, segment_tags
-from ..autoseg.engine import CLASSICAL, DEVICES, ENGINES, TOTALSEGMENTATOR, preflight_totalsegmentator, run_autoseg
+from ..autoseg.engine import run_request
+from ..autoseg.engines import REGISTRY, engine_for, engine_names
+from ..autoseg.request import DEVICES, AutosegRequest
 from ..autoseg.result import AutosegResult
-from ..autoseg.ts_model import PreflightReport, TSPlan
+from ..autoseg.selection import TOTALSEGMENTATOR
 from ..autoseg.ts_probe import PYTHON_VARIABLE
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, ImageGeometry
@@ -35,8 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "with TG-263 names. --preflight only checks whether TotalSegmentator could run.")
     parser.add_argument("ct_dir", metavar="CT_DIR", help="folder of the CT's DICOM files")
     parser.add_argument("-o", "--out", help="segmentation file to write (.seg.nrrd); required unless --preflight")
-    parser.add_argument("--engine", choices=ENGINES, help="segmentation engine (default: classical, or "
-                                                          "totalsegmentator with --import-ts)")
+    parser.add_argument("--engine", choices=engine_names(),
+                        help=f"segmentation engine (default: {REGISTRY[0].name}, or {TOTALSEGMENTATOR} with --import-ts)")
     selection = parser.add_mutually_exclusive_group()
     selection.add_argument("--template", metavar="NAME", help="site template, e.g. Thorax")
     selection.add_argument("--structures", metavar="A,B", help="comma-separated TG-263 names")
@@ -50,8 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ts-python", metavar="PATH",
                         help=f"Python interpreter that has TotalSegmentator (default: ${PYTHON_VARIABLE}, else this one)")
     parser.add_argument("--preflight", action="store_true",
-                        help="only check that TotalSegmentator can run (weights, licence, memory, device); "
-                             "exit 0 if it can, 2 if not")
+                        help="only check that the engine (default with --preflight: totalsegmentator) can run "
+                             "(weights, licence, memory, device); exit 0 if it can, 2 if not")
     parser.add_argument("--series", metavar="UID", help="CT Series Instance UID when CT_DIR holds several")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -85,41 +87,26 @@ def _segment(args: argparse.Namespace, ct: CTVolume, engine: str, structures: li
 
         return import_totalsegmentator_output(args.import_ts, ct, task=args.task, label_map=args.labels,
                                               template=args.template, structures=structures, progress=progress)
-    return run_autoseg(ct, engine=engine, template=args.template, structures=structures, progress=progress,
-                       device=args.device, fast=args.fast, ts_python=args.ts_python)
+    return run_request(ct, engine, _request(args, structures), progress)
+
+
+def _request(args: argparse.Namespace, structures: list[str] | None) -> AutosegRequest:
+    return AutosegRequest.of(args.template, structures, device=args.device, fast=args.fast, python=args.ts_python)
 
 
 def run_preflight(args: argparse.Namespace) -> int:
-    """Print what a TotalSegmentator run would do and every problem blocking it; run nothing."""
-    if args.engine == CLASSICAL or args.import_ts:
-        raise InputError("--preflight checks a TotalSegmentator run; it cannot be combined with --engine classical "
-                         "or --import-ts.", hint="Drop those options, or drop --preflight.")
+    """Print what the engine's run would do and every problem blocking it; run nothing."""
+    engine = engine_for(args.engine or TOTALSEGMENTATOR)
     ct = load_ct(args.ct_dir, args.series)  # the memory estimate needs the CT's size
-    plan, report = preflight_totalsegmentator(ct, args.template, _structure_list(args.structures),
-                                              device=args.device, fast=args.fast, ts_python=args.ts_python)
+    report = None if args.import_ts else engine.preflight(ct, _request(args, _structure_list(args.structures)))
+    if report is None:
+        raise InputError(f"--preflight checks an engine that needs checking before it runs; {engine.name} does not "
+                         "(and --import-ts runs nothing).", hint="Drop --preflight, or use --engine totalsegmentator.")
     if args.json:
-        print_json({"schema": PREFLIGHT_SCHEMA, **report.to_dict(),
-                    "runs": [run.to_dict() for run in plan.runs], "unavailable": dict(plan.unavailable)})
+        print_json({"schema": PREFLIGHT_SCHEMA, **report.to_dict()})
     else:
-        _print_preflight(plan, report)
+        print("\n".join(report.lines))
     return EXIT_OK if report.ok else EXIT_BAD_INPUT
-
-
-def _print_preflight(plan: TSPlan, report: PreflightReport) -> None:
-    environment = report.environment
-    version = environment.version if environment and environment.version else "not installed"
-    python = environment.python if environment else "?"
-    print(f"TotalSegmentator {version} ({python}); device {report.device}")
-    for run in plan.runs:
-        subset = f" ({len(run.roi_subset)} classes)" if run.roi_subset else ""
-        print(f"RUN     {run.task}{subset}{' fast' if run.fast else ''}: {', '.join(run.structures)}")
-    for name, reason in plan.unavailable.items():
-        print(f"SKIPPED {name}: {reason}")
-    for finding in report.findings:
-        hint = f" ({finding.hint})" if finding.hint else ""
-        print(f"{finding.severity.value.upper():<7} {finding.code}: {finding.message}{hint}")
-    print("Preflight OK: TotalSegmentator can run." if report.ok else
-          "Preflight failed: TotalSegmentator cannot run (see the errors above).")
 
 
 def _check_output(path: str | None, overwrite: bool) -> Path:
@@ -132,10 +119,10 @@ def _check_output(path: str | None, overwrite: bool) -> Path:
 
 
 def _engine(args: argparse.Namespace) -> str:
-    if args.import_ts and args.engine == CLASSICAL:
+    if args.import_ts and args.engine not in (None, TOTALSEGMENTATOR):
         raise InputError("--import-ts imports a TotalSegmentator output; it cannot be combined with --engine classical.",
                          hint="Drop --engine or use --engine totalsegmentator.")
-    return TOTALSEGMENTATOR if args.import_ts else (args.engine or CLASSICAL)
+    return TOTALSEGMENTATOR if args.import_ts else (args.engine or REGISTRY[0].name)
 
 
 def _structure_list(text: str | None) -> list[str] | None:

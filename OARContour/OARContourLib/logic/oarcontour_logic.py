@@ -259,7 +259,8 @@ class OARContourLogic:
         EngineError
             TotalSegmentator failed or was killed (probably out of memory).
         """
-        from ..autoseg.engine import TOTALSEGMENTATOR, totalsegmentator_request
+        from ..autoseg.engine import totalsegmentator_request
+        from ..autoseg.selection import TOTALSEGMENTATOR
         from . import ts_extension
 
         volume = self._ct_volume(ctNode)

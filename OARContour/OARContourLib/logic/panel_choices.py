@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..autoseg import SUPPORTED_STRUCTURES
-from ..autoseg.engine import CLASSICAL, ENGINES, TOTALSEGMENTATOR, select_structures
+from ..autoseg.engines import REGISTRY, engine_for
+from ..autoseg.selection import select_structures
 from ..errors import InputError
 from ..naming.tables import NamingTables, load_tables
 from ..rtstruct.profiles import PROFILE_IDS, load_profile
@@ -64,7 +64,7 @@ class PanelChoices:
 def panel_choices(tables: NamingTables | None = None) -> PanelChoices:
     """Engines, site templates, TPS profiles and export engines, in the order to show them."""
     tables = tables or load_tables()
-    engines = tuple(Choice(e, "Classical (CPU, no model)" if e == CLASSICAL else "TotalSegmentator") for e in ENGINES)
+    engines = tuple(Choice(engine.name, engine.label) for engine in REGISTRY)
     templates = tuple(Choice(t, t) for t in tables.templates)
     profiles = tuple(Choice(p, load_profile(p).display_name) for p in PROFILE_IDS)
     slicerrt = slicerrt_available()
@@ -75,12 +75,15 @@ def panel_choices(tables: NamingTables | None = None) -> PanelChoices:
     return PanelChoices(engines, templates, profiles, export_engines)
 
 
-def engine_structures(engine: str, tables: NamingTables | None = None) -> tuple[str, ...]:
-    """TG-263 names an engine can produce (TotalSegmentator: every mapped class, whether installed or not)."""
-    if engine == TOTALSEGMENTATOR:
-        tables = tables or load_tables()
-        return tuple(dict.fromkeys(m.tg263_name for m in tables.ts_map if m.tg263_name))
-    return tuple(SUPPORTED_STRUCTURES) if engine == CLASSICAL else ()
+def engine_structures(engine: str) -> tuple[str, ...]:
+    """TG-263 names a registered engine can produce (TotalSegmentator: whether installed or not).
+
+    Raises
+    ------
+    InputError
+        Unknown engine.
+    """
+    return engine_for(engine).structures()
 
 
 def structure_choices(engine: str, template: str | None, tables: NamingTables | None = None) -> list[StructureChoice]:
@@ -91,7 +94,7 @@ def structure_choices(engine: str, template: str | None, tables: NamingTables | 
     InputError
         Unknown template.
     """
-    available = engine_structures(engine, tables)
+    available = engine_structures(engine)
     wanted, skipped = select_structures(engine, available, template or None, None)
     choices = [StructureChoice(name, True) for name in wanted]
     choices += [StructureChoice(name, False, reason) for name, reason in skipped.items()]

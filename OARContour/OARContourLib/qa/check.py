@@ -12,7 +12,7 @@ from ..naming.tables import load_tables
 from ..rtstruct.model import Structure
 from .context import QAContext
 from .rule import QARule
-from .rules_laterality import Laterality, SwappedPair
+from .rules_laterality import Laterality, PairConnected, PairSameSide, SwappedPair
 from .rules_masks import EmptyStructure, OutsideBody, SliceGap, TinyStructure, VolumeImplausible
 from .rules_structure_set import MultipleExternal, NameDuplicate, NameInvalidForTps, TemplateMissing
 
@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 #: Every rule, in report order.
 RULES: tuple[QARule, ...] = (
-    TemplateMissing(), EmptyStructure(), TinyStructure(), Laterality(), SwappedPair(), VolumeImplausible(),
+    TemplateMissing(), EmptyStructure(), TinyStructure(), Laterality(), SwappedPair(), PairSameSide(), PairConnected(),
+    VolumeImplausible(),
     OutsideBody(), SliceGap(), MultipleExternal(), NameInvalidForTps(), NameDuplicate(),
 )
 

@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..autoseg.classical.midline import Midline, MidlineSource, estimate_midline, voxel_x_mm
 from ..ct.model import ImageGeometry
 from ..naming.tables import NamingTables, load_tables
 from ..rtstruct.model import RoiType, Structure, full_mask
@@ -15,6 +16,8 @@ from ..rtstruct.model import RoiType, Structure, full_mask
 #: RT ROI types that may legitimately extend outside the patient outline.
 MAY_LEAVE_BODY = frozenset({RoiType.EXTERNAL, RoiType.SUPPORT, RoiType.FIXATION, RoiType.BOLUS})
 SIDES = {"_L": 1.0, "_R": -1.0}  # +x in LPS is the patient's left
+#: Structures that mark the mid-sagittal plane when contoured.
+MIDLINE_LANDMARKS = frozenset({"SpinalCanal", "SpinalCord"})
 
 
 @dataclass
@@ -71,12 +74,40 @@ class QAContext:
     def external_mask(self) -> np.ndarray | None:
         return None if self.external is None else full_mask(self.external, self.geometry.shape)
 
+    @cached_property
+    def midline(self) -> Midline:
+        """The mid-sagittal plane per slice: the spinal canal/cord when contoured, else the body centre."""
+        landmarks = [full_mask(s, self.geometry.shape) for s in self.structures
+                     if s.name in MIDLINE_LANDMARKS and self.voxels(s)]
+        canal = np.logical_or.reduce(landmarks) if landmarks else None
+        if self.external_mask is not None:
+            return estimate_midline(self.external_mask, self.geometry, canal)
+        if canal is not None:
+            return estimate_midline(canal, self.geometry, canal)
+        return Midline(np.full(self.geometry.shape[0], self.midline_x_mm), MidlineSource.BODY_CENTRE, frozenset())
+
+    def lateral_offsets_mm(self, structure: Structure) -> np.ndarray:
+        """Signed distance (mm, + toward patient left) of each voxel from the mid-sagittal plane."""
+        k, j, i = np.nonzero(structure.mask)
+        ok, oj, oi = structure.offset_kji
+        k, j, i = k + ok, j + oj, i + oi
+        return voxel_x_mm(self.geometry, k, j, i) - self.midline.x_mm[k]
+
+    def side(self, structure: Structure) -> float | None:
+        """+1.0 when most of the structure lies on the patient's left, -1.0 on the right.
+
+        None when empty, or when the plane is unreliable (the centre of a body the image border
+        cuts, with no canal or cord contoured): a side is then not judged rather than misjudged.
+        """
+        offsets = self.lateral_offsets_mm(structure)
+        if offsets.size == 0 or not self.midline.reliable:
+            return None
+        return 1.0 if np.count_nonzero(offsets > 0) * 2 >= offsets.size else -1.0
+
     def side_is_wrong(self, structure: Structure) -> bool:
-        """True when a ``*_L``/``*_R`` structure's centroid lies on the other side of the midline."""
+        """True when most of a ``*_L``/``*_R`` structure lies on the other side of the midline."""
         sign = SIDES.get(structure.name[-2:])
-        centroid = self.centroid_lps(structure)
-        if sign is None or centroid is None:
-            return False
-        return bool(sign * (centroid[0] - self.midline_x_mm) < 0)
+        side = self.side(structure) if sign is not None else None
+        return side is not None and side != sign
 
 

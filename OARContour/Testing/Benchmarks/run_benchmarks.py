@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_autoseg  # noqa: E402
+import bench_autoseg_eval  # noqa: E402
 import bench_compare  # noqa: E402
 import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     autoseg = bench_autoseg.run(CACHE)
     bench_autoseg.print_table(autoseg)
     (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")
+    evaluation = bench_autoseg_eval.run()
+    bench_autoseg_eval.print_table(evaluation)
+    (CACHE / "autoseg_evaluation.json").write_text(json.dumps(evaluation, indent=2, default=str) + "\n")
     comparison = bench_compare.run(CACHE)
     bench_compare.print_table(comparison)
     (CACHE / "compare_results.json").write_text(json.dumps(comparison, indent=2, default=str) + "\n")

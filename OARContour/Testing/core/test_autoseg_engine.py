@@ -112,3 +112,70 @@ def test_core_modules_import_without_slicer_or_torch() -> None:
             "sys.exit(1 if bad else 0)")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+
+
+def _autoseg_imports() -> dict[str, set[str]]:
+    """Module → the sibling autoseg modules it imports at load time (not inside functions)."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[2] / "OARContourLib" / "autoseg"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {node.module.split(".")[0] for node in tree.body
+                            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+    return graph
+
+
+def test_autoseg_modules_import_without_a_cycle() -> None:
+    graph = _autoseg_imports()
+    assert "engine" not in graph["totalsegmentator_outputs"] and "engine" not in graph["ts_engine"]
+    assert not graph["selection"] & {"engine", "engines", "ts_engine", "classical_engine"}
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, set()) - seen:
+            seen.add(nxt)
+            if nxt == target or reaches(nxt, target, seen):
+                return True
+        return False
+
+    cyclic = [name for name in graph if name != "__init__" and reaches(name, name, set())]
+    assert not cyclic, cyclic
+
+
+def test_registry_is_the_one_engine_list() -> None:
+    from OARContourLib.autoseg.engines import REGISTRY, engine_for
+    from OARContourLib.cli.main import build_parser
+    from OARContourLib.logic.panel_choices import engine_structures, panel_choices
+
+    names = [engine.name for engine in REGISTRY]
+    assert names[0] == "classical" and "totalsegmentator" in names
+    assert [c.value for c in panel_choices().engines] == names
+    assert [c.label for c in panel_choices().engines] == [engine.label for engine in REGISTRY]
+    for name in names:
+        assert engine_for(name).name == name
+        assert engine_structures(name) == engine_for(name).structures() and engine_structures(name)
+    autoseg_parser = build_parser()._subparsers._group_actions[0].choices["autoseg"]  # type: ignore[union-attr]
+    engine_action = next(a for a in autoseg_parser._actions if a.dest == "engine")
+    assert list(engine_action.choices) == names
+    with pytest.raises(InputError, match="Unknown auto-segmentation engine 'nope'.*classical"):
+        engine_for("nope")
+
+
+def test_request_dataclass_validates_and_reaches_the_engine(phantom_ct) -> None:
+    from OARContourLib.autoseg.engine import run_request
+    from OARContourLib.autoseg.request import AutosegRequest
+
+    with pytest.raises(InputError, match="Unknown device"):
+        AutosegRequest(device="tpu")
+    request = AutosegRequest.of(structures=["Body"])
+    assert request.structures == ("Body",) and request.to_dict()["structures"] == ["Body"]
+    result = run_request(phantom_ct, "classical", request)
+    assert [s.name for s in result.structures] == ["Body"]
+
+
+def test_classical_engine_has_no_preflight(phantom_ct) -> None:
+    from OARContourLib.autoseg.engines import engine_for
+    from OARContourLib.autoseg.request import AutosegRequest
+
+    assert engine_for("classical").preflight(phantom_ct, AutosegRequest()) is None

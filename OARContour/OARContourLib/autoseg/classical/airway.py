@@ -64,7 +64,10 @@ def _seed_on_slice(hu: np.ndarray, body: np.ndarray, pixel_mm2: float,
     if not plausible.any():
         return None
     best = int(np.argmin(np.where(plausible, distance, np.inf)))
-    j, i = np.argwhere(labels == best + 1)[0]
+    # Its darkest voxel, not its first in array order: the seed must pass the strictest sweep
+    # threshold whichever way the image is stored.
+    lumen = np.where(labels == best + 1, hu, np.inf)
+    j, i = np.unravel_index(int(np.argmin(lumen)), lumen.shape)
     return (int(j), int(i))
 
 

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 #: A component at least this many times wider (image columns) than thick (image rows) is a table:
 #: image rows point to the floor in every patient position, so the couch is always horizontal.
 COUCH_ASPECT = 4.0
+#: Outside air is about -1000 HU; lung parenchyma, even emphysematous, is denser on average.
+OUTSIDE_AIR_HU = -960.0
 
 
 def dense_tissue(hu: np.ndarray, settings: ClassicalSettings) -> np.ndarray:
@@ -40,7 +42,28 @@ def segment_body(hu: np.ndarray, geometry: ImageGeometry, settings: ClassicalSet
         return patient
     # Give back the skin detail the opening shaved off; only a thin rim of anything it cut away.
     patient |= tissue & dilate_in_plane(patient, settings.body_opening_mm, spacing_ji)
-    return fill_holes_in_plane(patient)
+    edge = closed_at_border(patient, hu)
+    return fill_holes_in_plane(patient | edge)
+
+
+def closed_at_border(body: np.ndarray, hu: np.ndarray) -> np.ndarray:
+    """Image-edge pixels that close the body where a cropped field of view cuts through it.
+
+    A lung or bowel cut by the image border is background touching the border, so per-slice hole
+    filling would leave it outside the body. Along each image edge, a gap between two body runs
+    that is not outside air (mean above :data:`OUTSIDE_AIR_HU`) is inside the patient.
+    """
+    edge = np.zeros_like(body)
+    for index in (np.s_[:, 0, :], np.s_[:, -1, :], np.s_[:, :, 0], np.s_[:, :, -1]):
+        line_body, line_hu = body[index], hu[index]
+        for k in np.flatnonzero(line_body.sum(axis=1) >= 2):
+            present = np.flatnonzero(line_body[k])
+            gaps = np.flatnonzero(np.diff(present) > 1)
+            for gap in gaps:
+                start, stop = present[gap] + 1, present[gap + 1]
+                if float(line_hu[k, start:stop].mean()) > OUTSIDE_AIR_HU:
+                    edge[index][k, start:stop] = True
+    return edge
 
 
 def patient_components(mask: np.ndarray, geometry: ImageGeometry, settings: ClassicalSettings) -> np.ndarray:

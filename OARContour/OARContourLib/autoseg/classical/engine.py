@@ -21,6 +21,7 @@ from .airway import Airway, segment_airway
 from .body import segment_body
 from .bones import segment_bone
 from .lungs import segment_lungs
+from .midline import estimate_midline
 from .orientation import crop_geometry
 from .settings import ClassicalSettings
 from .spinal_canal import segment_spinal_canal
@@ -33,6 +34,8 @@ ENGINE_VERSION = "1.0"
 #: TG-263 names this engine can produce, in the order they are computed.
 SUPPORTED_STRUCTURES: tuple[str, ...] = ("Body", "Trachea", "Lung_L", "Lung_R", "Lungs", "SpinalCanal", "Bone")
 _LUNG_NAMES = frozenset({"Lung_L", "Lung_R", "Lungs"})
+#: Why lungs are absent when no side has any: a scan of the head and neck, abdomen or pelvis.
+NO_LUNG_REASON = "no lung in the field of view (no large air region enclosed by the body)"
 #: Voxels of air kept around the body box so that per-slice hole filling sees the outside.
 _BOX_MARGIN = 1
 
@@ -134,28 +137,40 @@ def _run_inside_box(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, r
                     skipped: dict[str, str], settings: ClassicalSettings,
                     progress: ProgressCallback | None) -> dict[str, np.ndarray]:
     masks: dict[str, np.ndarray] = {}
-    airway: Airway | None = None
-    if "Trachea" in rest or _LUNG_NAMES & set(rest):
-        report(progress, 0.3, "Trachea and main bronchi")
-        airway = segment_airway(hu, body, geometry, settings)
-        if airway is None:
-            _skip_or_keep(masks, skipped, "Trachea", None, "No tracheal air seed on the top slices.", rest)
-        else:
-            _skip_or_keep(masks, skipped, "Trachea", airway.trachea, "Airway found but no trachea above the carina.", rest)
-    if _LUNG_NAMES & set(rest):
-        report(progress, 0.45, "Lungs")
-        lungs = segment_lungs(hu, body, None if airway is None else airway.airway, geometry, settings)
-        for name, mask in (("Lung_L", lungs.left), ("Lung_R", lungs.right), ("Lungs", lungs.both)):
-            _skip_or_keep(masks, skipped, name, mask, "No lung found inside the body.", rest)
-    if "SpinalCanal" in rest:
-        report(progress, 0.7, "Spinal canal")
+    lungs_wanted = bool(_LUNG_NAMES & set(rest))
+    canal = None
+    if "SpinalCanal" in rest or lungs_wanted:
+        # First: the canal is the landmark of the mid-sagittal plane that names the lungs' sides.
+        report(progress, 0.2, "Spinal canal")
         canal = segment_spinal_canal(hu, body, geometry, settings)
         _skip_or_keep(masks, skipped, "SpinalCanal", canal, "No bone-enclosed lumen near the posterior midline.", rest)
+    airway: Airway | None = None
+    if "Trachea" in rest or lungs_wanted:
+        report(progress, 0.35, "Trachea and main bronchi")
+        airway = segment_airway(hu, body, geometry, settings)
+        report(progress, 0.5, "Lungs")
+        midline = estimate_midline(body, geometry, canal)
+        lungs = segment_lungs(hu, body, None if airway is None else airway.airway, geometry, settings, midline)
+        for name, mask in (("Lung_L", lungs.left), ("Lung_R", lungs.right), ("Lungs", lungs.both)):
+            _skip_or_keep(masks, skipped, name, mask, lungs.missing.get(name, NO_LUNG_REASON), rest)
+        _keep_trachea(masks, skipped, airway, bool(lungs.both.any()), rest)
     if "Bone" in rest:
         report(progress, 0.85, "Bone")
         bone = segment_bone(hu, body, geometry, settings)
         _skip_or_keep(masks, skipped, "Bone", bone, f"No bone above {settings.bone_threshold_hu} HU.", rest)
     return masks
+
+
+def _keep_trachea(masks: dict[str, np.ndarray], skipped: dict[str, str], airway: Airway | None, lungs_found: bool,
+                  wanted: list[str]) -> None:
+    if airway is None:
+        _skip_or_keep(masks, skipped, "Trachea", None, "No tracheal air seed on the top slices.", wanted)
+    elif not lungs_found:
+        # Air near the centre of the top slices of a scan without lungs is bowel or pharynx, not trachea.
+        _skip_or_keep(masks, skipped, "Trachea", None, "No lungs in the field of view: the trachea is traced only "
+                      "above lungs.", wanted)
+    else:
+        _skip_or_keep(masks, skipped, "Trachea", airway.trachea, "Airway found but no trachea above the carina.", wanted)
 
 
 def _skip_or_keep(masks: dict[str, np.ndarray], skipped: dict[str, str], name: str, mask: np.ndarray | None,

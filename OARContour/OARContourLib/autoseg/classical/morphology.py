@@ -42,7 +42,7 @@ def erode_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[floa
     if steps is None:
         return ndimage.binary_erosion(mask, structure=disk(radius_mm, spacing_ji_mm))
     for step in range(steps):
-        mask = ndimage.binary_erosion(mask, structure=SQUARE if step % 2 else IN_PLANE)
+        mask = shift_step(mask, square=bool(step % 2), erode=True)
     return mask
 
 
@@ -52,8 +52,31 @@ def dilate_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[flo
     if steps is None:
         return ndimage.binary_dilation(mask, structure=disk(radius_mm, spacing_ji_mm))
     for step in range(steps):
-        mask = ndimage.binary_dilation(mask, structure=SQUARE if step % 2 else IN_PLANE)
+        mask = shift_step(mask, square=bool(step % 2), erode=False)
     return mask
+
+
+def shift_step(mask: np.ndarray, *, square: bool, erode: bool) -> np.ndarray:
+    """One in-plane 3×3 (square) or cross erosion/dilation with outside-the-image = False.
+
+    Equal to ``ndimage.binary_erosion``/``binary_dilation`` with :data:`SQUARE` or :data:`IN_PLANE`,
+    but done with whole-array shifts, which is several times faster on 512×512×n volumes.
+    """
+    combine = np.logical_and if erode else np.logical_or
+    rows = mask.copy()
+    combine(rows[:, 1:], mask[:, :-1], out=rows[:, 1:])
+    combine(rows[:, :-1], mask[:, 1:], out=rows[:, :-1])
+    if erode:
+        rows[:, 0] = False
+        rows[:, -1] = False
+    # The square combines the column neighbours of the row result; the cross those of the input.
+    source = rows.copy() if square else mask
+    combine(rows[:, :, 1:], source[:, :, :-1], out=rows[:, :, 1:])
+    combine(rows[:, :, :-1], source[:, :, 1:], out=rows[:, :, :-1])
+    if erode:
+        rows[:, :, 0] = False
+        rows[:, :, -1] = False
+    return rows
 
 
 def open_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[float, float]) -> np.ndarray:
@@ -72,8 +95,20 @@ def close_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[floa
 def fill_holes_in_plane(mask: np.ndarray, max_hole_voxels: int | None = None) -> np.ndarray:
     """Fill, slice by slice, background regions that do not touch the slice border.
 
-    With ``max_hole_voxels``, only holes up to that many pixels are filled.
+    With ``max_hole_voxels``, only holes up to that many pixels are filled. Holes lie inside the
+    mask's in-plane bounding box, so only that box (plus a one-pixel ring of background) is labelled.
     """
+    present_j, present_i = np.flatnonzero(mask.any(axis=(0, 2))), np.flatnonzero(mask.any(axis=(0, 1)))
+    if present_j.size == 0:
+        return mask.copy()
+    box = (slice(None), slice(max(int(present_j[0]) - 1, 0), int(present_j[-1]) + 2),
+           slice(max(int(present_i[0]) - 1, 0), int(present_i[-1]) + 2))
+    out = mask.copy()
+    out[box] = _fill_holes_in_box(mask[box], max_hole_voxels)
+    return out
+
+
+def _fill_holes_in_box(mask: np.ndarray, max_hole_voxels: int | None) -> np.ndarray:
     background, count = ndimage.label(~mask, structure=IN_PLANE)
     if count == 0:
         return mask.copy()

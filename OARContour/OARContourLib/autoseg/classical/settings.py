@@ -40,11 +40,15 @@ class ClassicalSettings:
     #: Thin cortical rings of real vertebrae need a lower threshold and a closing to be closed.
     canal_bone_threshold_hu: float = 150.0
     canal_bone_closings_mm: tuple[float, ...] = (2.0, 6.0)
-    canal_area_mm2: tuple[float, float] = (80.0, 700.0)
+    #: Lumen area range; the low end admits children's canals (about 70 mm² at a 0.6 adult scale).
+    canal_area_mm2: tuple[float, float] = (40.0, 700.0)
     #: CSF and cord are 0-40 HU; marrow of the vertebral body, also ringed by bone, is denser.
     canal_max_mean_hu: float = 60.0
     #: Slices without a closed ring, between canal slices at most this far apart, copy the lumen.
     canal_max_gap_slices: int = 2
+    #: ... or at most this far (mm), whichever is more slices: rings open at disc levels on coarse grids
+    #: (shorter than one vertebra, so the lumen barely moves).
+    canal_max_gap_mm: float = 24.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from ...ct.model import ImageGeometry
+from .midline import cut_sides
 from .morphology import IN_PLANE, close_in_plane, fill_holes_in_plane
 from .orientation import crop_geometry, in_plane_lps, spacing_kji_mm
 from .settings import ClassicalSettings
@@ -22,6 +23,11 @@ logger = logging.getLogger(__name__)
 
 #: A candidate further than this from the median canal position belongs to another structure.
 MAX_OFFSET_MM = 20.0
+#: In the neck, thick posterior muscles and the shoulders put the body centre behind the canal: the
+#: canal may lie this far in front of the body centre (in the trunk it lies well behind it).
+MAX_ANTERIOR_MM = 25.0
+#: In a cropped scan the canal, when in the image, runs through most of it.
+CROPPED_MIN_COVERAGE = 0.5
 #: The canal is searched within this distance of the body centre, left to right.
 MIDLINE_HALF_WIDTH_MM = 60.0
 
@@ -38,33 +44,41 @@ def canal_candidates(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, 
 
 
 def _features(hu: np.ndarray, labels: np.ndarray, count: int, geometry: ImageGeometry) -> dict[str, np.ndarray]:
-    index = np.arange(1, count + 1)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
-    mean_hu = ndimage.mean(hu, labels, index)
-    centres = np.array(ndimage.center_of_mass(labels > 0, labels, index)).reshape(-1, 3)
-    xy = in_plane_lps(geometry, centres[:, 1], centres[:, 2], centres[:, 0])
-    return {"area_mm2": areas * float(np.prod(spacing_kji_mm(geometry)[1:])), "mean_hu": mean_hu,
-            "k": np.rint(centres[:, 0]).astype(int), "x": xy[:, 0], "y": xy[:, 1]}
+    # Candidates are few, small holes: sums over their voxels beat ndimage's per-label passes.
+    k, j, i = np.nonzero(labels)
+    label = labels[k, j, i]
+    voxels = np.maximum(np.bincount(label, minlength=count + 1)[1:].astype(float), 1.0)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(label, weights=values, minlength=count + 1)[1:] / voxels
+
+    centre_k, centre_j, centre_i = mean(k.astype(float)), mean(j.astype(float)), mean(i.astype(float))
+    xy = in_plane_lps(geometry, centre_j, centre_i, centre_k)
+    return {"area_mm2": voxels * float(np.prod(spacing_kji_mm(geometry)[1:])),
+            "mean_hu": mean(hu[k, j, i].astype(float)),
+            "k": np.rint(centre_k).astype(int), "x": xy[:, 0], "y": xy[:, 1]}
 
 
 def _body_midline(body: np.ndarray, geometry: ImageGeometry) -> np.ndarray:
     """LPS (x, y) of the body centroid of each slice (NaN on slices without body)."""
-    k, j, i = (np.asarray(v, dtype=float) for v in np.nonzero(body))
-    counts = np.bincount(k.astype(int), minlength=body.shape[0]).astype(float)
+    rows = body.sum(axis=2, dtype=np.int64)  # (k, j): voxels per row
+    counts = rows.sum(axis=1).astype(float)
+    columns = body.sum(axis=1, dtype=np.int64)  # (k, i)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_j = np.bincount(k.astype(int), weights=j, minlength=body.shape[0]) / counts
-        mean_i = np.bincount(k.astype(int), weights=i, minlength=body.shape[0]) / counts
+        mean_j = rows @ np.arange(body.shape[1], dtype=float) / counts
+        mean_i = columns @ np.arange(body.shape[2], dtype=float) / counts
     return in_plane_lps(geometry, mean_j, mean_i, np.arange(body.shape[0]))
 
 
-def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings) -> np.ndarray:
+def choose_per_slice(features: dict[str, np.ndarray], midline: np.ndarray, settings: ClassicalSettings,
+                     max_dx_mm: float = 40.0, max_anterior_mm: float = MAX_ANTERIOR_MM) -> np.ndarray:
     """Indices (0-based) of the chosen candidate per slice, linked around the median position."""
     low, high = settings.canal_area_mm2
     valid = (features["area_mm2"] >= low) & (features["area_mm2"] <= high) & (features["mean_hu"] <= settings.canal_max_mean_hu)
-    # Posterior is +y in LPS: the canal lies behind the body centre and close to the midline.
+    # Posterior is +y in LPS: the canal lies behind (or in the neck a little in front of) the body centre.
     dx = features["x"] - midline[features["k"], 0]
     dy = features["y"] - midline[features["k"], 1]
-    valid &= (dy > 0) & (np.abs(dx) < 40.0)
+    valid &= (dy > -max_anterior_mm) & (np.abs(dx) < max_dx_mm)
     first = _best_per_slice(valid, np.abs(dx), features["k"])
     if first.size == 0:
         return first
@@ -93,26 +107,33 @@ def segment_spinal_canal(hu: np.ndarray, body: np.ndarray, geometry: ImageGeomet
     if not body.any():
         return canal
     midline = _body_midline(body, geometry)
-    box = midline_box(body, geometry)
+    # A body cut by the image border has its centre off the midline: search the whole width.
+    cropped = bool(cut_sides(body, geometry))
+    box = (slice(None), slice(None), slice(None)) if cropped else midline_box(body, geometry)
+    # Searching the whole width admits marrow cavities: behind the body centre only, and see below.
+    limits = (np.inf, 0.0) if cropped else (40.0, MAX_ANTERIOR_MM)
     box_geometry = crop_geometry(geometry, box)
     found_in_box = canal[box]
     for closing_mm in settings.canal_bone_closings_mm:
         missing = ~found_in_box.any(axis=(1, 2))
         if not missing.any():
             break
-        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings)
+        found = _canal_with_closing(hu[box], body[box], box_geometry, midline, closing_mm, settings, limits)
         found_in_box[missing] = found[missing]
-    bridge_gaps(canal, hu, settings)
+    bridge_gaps(canal, hu, settings, spacing_kji_mm(geometry)[0])
+    if cropped and canal.any(axis=(1, 2)).sum() < CROPPED_MIN_COVERAGE * body.any(axis=(1, 2)).sum():
+        logger.info("Lumen on too few slices of a cropped scan to be the spinal canal (a marrow cavity?).")
+        canal[:] = False
     logger.info("SpinalCanal found on %d of %d slices.", int(canal.any(axis=(1, 2)).sum()), body.shape[0])
     return canal
 
 
 def _canal_with_closing(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, midline: np.ndarray,
-                        closing_mm: float, settings: ClassicalSettings) -> np.ndarray:
+                        closing_mm: float, settings: ClassicalSettings, limits: tuple[float, float]) -> np.ndarray:
     labels, count = canal_candidates(hu, body, geometry, closing_mm, settings)
     if count == 0:
         return np.zeros_like(body)
-    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings)
+    chosen = choose_per_slice(_features(hu, labels, count, geometry), midline, settings, *limits)
     keep = np.zeros(count + 1, dtype=bool)
     keep[chosen + 1] = True
     return keep[labels]
@@ -131,16 +152,41 @@ def midline_box(body: np.ndarray, geometry: ImageGeometry) -> tuple[slice, slice
     return (box[0], box[1], box[2])
 
 
-def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings) -> None:
+def bridge_gaps(canal: np.ndarray, hu: np.ndarray, settings: ClassicalSettings, slice_mm: float = 0.0) -> None:
     """Link across slices: fill short interior gaps with the nearest canal slice's non-bone voxels.
 
     Intervertebral levels and partial volume leave some rings open; the lumen barely moves over a
     few millimetres, so the neighbouring lumen minus this slice's bone is a fair estimate.
     """
     found = np.flatnonzero(canal.any(axis=(1, 2)))
+    by_mm = int(settings.canal_max_gap_mm // slice_mm) if slice_mm > 0 else 0
+    max_gap = max(settings.canal_max_gap_slices, by_mm)
     for below, above in zip(found[:-1], found[1:]):
-        if not 1 < above - below <= settings.canal_max_gap_slices + 1:
+        if not 1 < above - below <= max_gap + 1:
             continue
         for k in range(below + 1, above):
-            nearest = below if k - below <= above - k else above
-            canal[k] = canal[nearest] & (hu[k] <= settings.canal_bone_threshold_hu)
+            # Halfway between two canal slices both count, so the result ignores the slice order.
+            if k - below == above - k:
+                nearest = canal[below] | canal[above]
+            else:
+                nearest = canal[below] if k - below < above - k else canal[above]
+            canal[k] = nearest & (hu[k] <= settings.canal_bone_threshold_hu)
+    _extend_to_scan_ends(canal, hu, found, max_gap // 2, settings)
+
+
+def _extend_to_scan_ends(canal: np.ndarray, hu: np.ndarray, found: np.ndarray, reach: int,
+                         settings: ClassicalSettings) -> None:
+    """Continue the canal to the first and last slice when it stops within ``reach`` slices of them.
+
+    The spine does not end at the edge of a scan: a ring left open there by partial volume is
+    still the canal. Far from the edge the canal may really end (skull base, sacrum) and is kept.
+    """
+    if found.size == 0:
+        return
+    first, last = int(found[0]), int(found[-1])
+    if 0 < first <= reach:
+        for k in range(first):
+            canal[k] = canal[first] & (hu[k] <= settings.canal_bone_threshold_hu)
+    if 0 < canal.shape[0] - 1 - last <= reach:
+        for k in range(last + 1, canal.shape[0]):
+            canal[k] = canal[last] & (hu[k] <= settings.canal_bone_threshold_hu)
