@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,12 @@ from ..atomic import write_json
 from ..ct.load import load_ct
 from ..ct.model import LPS_TO_RAS, CTVolume
 from ..errors import InputError
+from ..mask_block import MaskBlock
 from ..naming.resolve import suggest
-from ..rtstruct.model import GenerationAlgorithm, Structure
+from ..rtstruct.model import GenerationAlgorithm, Structure, full_mask
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import ExportReport
-from . import segmentation_nodes, volume_nodes
+from . import volume_nodes
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,26 @@ def ijk_to_lps_of(ct_node: Any) -> np.ndarray:
     return np.asarray(LPS_TO_RAS @ slicer.util.arrayFromVTKMatrix(ijk_to_ras))
 
 
-def source_masks(structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """Name → full-grid bool mask, for the verifier's round-trip check."""
-    return {s.name: segmentation_nodes.full_mask(s, shape_kji) for s in structures}
+def source_masks(structures: Sequence[Structure]) -> dict[str, MaskBlock]:
+    """Name → the structure's block, for the verifier's round-trip check (no full-grid copy each)."""
+    return {s.name: MaskBlock(np.asarray(s.mask, dtype=bool), s.offset_kji) for s in structures}
+
+
+class FullMasks(Mapping[str, np.ndarray]):
+    """Name → full-grid mask of a structure, made only when asked for (a recipe reads one or two)."""
+
+    def __init__(self, structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> None:
+        self._structures = {s.name: s for s in structures}
+        self._shape = shape_kji
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return full_mask(self._structures[name], self._shape)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._structures)
+
+    def __len__(self) -> int:
+        return len(self._structures)
 
 
 def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
@@ -118,7 +136,7 @@ def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
 def verified_export(target: Path, export: ExportReport, reference_ct: CTVolume, structures: Sequence[Structure],
                     tps: str, **details: Any) -> ExportResult:
     """Verify a written RTSTRUCT against its CT and the segments it came from; save the report beside it."""
-    masks = source_masks(structures, reference_ct.hu.shape)
+    masks = source_masks(structures)
     verification = verify_rtstruct(target, reference_ct, tps=tps, source_masks=masks)
     return ExportResult(target, export, verification, write_verification(verification, target), **details)
 
