@@ -3,7 +3,8 @@
 The CT of a volume node is re-read from its DICOM files (:func:`ct_volume_of`) rather than rebuilt
 from the node: the RTSTRUCT must reference exactly the files on disk (UIDs, positions, SOP
 classes), and ``load_ct`` is the one place that reads them. The node's own voxels are only used to
-check that the files still describe the node's grid.
+check that the files still describe the node's grid, and then stand in for the pixel data (the node
+was loaded from these files), which is not decoded a second time.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def ct_volume_of(ct_node: Any, series_uid: str) -> CTVolume:
         raise InputError(f"The DICOM files of CT '{ct_node.GetName()}' are not available.",
                          hint="Load the CT with OARContourLogic().loadCT(folder) and keep its files in place.")
     folder = Path(os.path.commonpath([str(p.parent) for p in files]))
-    volume = load_ct(folder, series_uid=series_uid or None)
+    volume = load_ct(folder, series_uid=series_uid or None, voxels=slicer.util.arrayFromVolume(ct_node))
     if volume.hu.shape != slicer.util.arrayFromVolume(ct_node).shape:
         raise InputError(f"The files of CT '{ct_node.GetName()}' no longer match the loaded volume.",
                          hint="Reload the CT series and segment it again.")
