@@ -161,30 +161,43 @@ def block_image(block: np.ndarray, offset_kji: Sequence[int], matrix: vtk.vtkMat
 def shared_layers(blocks: Sequence[MaskBlock], shape: tuple[int, ...], matrix: vtk.vtkMatrix4x4,
                   ) -> list[tuple[Any, int] | None]:
     """Per block: (shared layer image, label value), first fit into layers it does not overlap; None if empty."""
-    layers: list[np.ndarray] = []
-    counts: list[int] = []
+    layers: list[_Layer] = []
     placed: list[tuple[int, int] | None] = []
     for item in blocks:
         if item.voxels == 0:
             placed.append(None)
             continue
         window = tuple(slice(o, o + n) for o, n in zip(item.offset_kji, item.block.shape))
-        layer = next((n for n, array in enumerate(layers) if counts[n] < MAX_LABELS_PER_LAYER
-                      and not np.logical_and(array[window], item.block).any()), None)
-        if layer is None:
-            layers.append(np.zeros(shape, dtype=np.uint8))
-            counts.append(0)
-            layer = len(layers) - 1
-        counts[layer] += 1
-        layers[layer][window][item.block] = counts[layer]
-        placed.append((layer, counts[layer]))
-    images = [_image(*_cropped(array), matrix) for array in layers]
+        number = next((n for n, layer in enumerate(layers) if layer.accepts(window, item.block)), None)
+        if number is None:
+            layers.append(_Layer(np.zeros(shape, dtype=np.uint8)))
+            number = len(layers) - 1
+        placed.append((number, layers[number].add(window, item.block)))
+    images = [_image(layer.labels[layer.box()], [s.start for s in layer.box()], matrix) for layer in layers]
     return [None if p is None else (images[p[0]], p[1]) for p in placed]
 
 
-def _cropped(array: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    box = ndimage.find_objects((array > 0).view(np.uint8), max_label=1)[0]
-    return array[box], tuple(s.start for s in box)  # type: ignore[union-attr]
+class _Layer:
+    """A shared uint8 labelmap being filled, and the bounding box of what it holds."""
+
+    def __init__(self, labels: np.ndarray) -> None:
+        self.labels = labels
+        self.count = 0
+        self.lo = list(labels.shape)
+        self.hi = [0, 0, 0]
+
+    def accepts(self, window: tuple[slice, ...], block: np.ndarray) -> bool:
+        return self.count < MAX_LABELS_PER_LAYER and not np.logical_and(self.labels[window], block).any()
+
+    def add(self, window: tuple[slice, ...], block: np.ndarray) -> int:
+        self.count += 1
+        self.labels[window][block] = self.count
+        self.lo = [min(a, s.start) for a, s in zip(self.lo, window)]
+        self.hi = [max(b, s.stop) for b, s in zip(self.hi, window)]
+        return self.count
+
+    def box(self) -> tuple[slice, ...]:
+        return tuple(slice(a, b) for a, b in zip(self.lo, self.hi))
 
 
 def _image(data: np.ndarray, offset_kji: Sequence[int], matrix: vtk.vtkMatrix4x4) -> Any:
