@@ -20,8 +20,12 @@ from ..profiles import TPSProfile
 from ..rasterize import rasterize_packed_block
 from .ct_frame import ContourPlane, CTFrame
 from .elements import EncodedElement, encoded_value, split_values, text_codec, walk
+from .raw_items import RawItem, raw_items
 
 CONTOUR_DATA = 0x30060050
+CONTOUR_IMAGE_SEQUENCE = 0x30060016
+REFERENCED_SOP_CLASS_UID = 0x00081150
+REFERENCED_SOP_INSTANCE_UID = 0x00081155
 
 
 @dataclass(frozen=True)
@@ -183,10 +187,18 @@ def _points(values: tuple[bytes, ...]) -> np.ndarray | None:
 
 
 def _image_uids(item: Dataset) -> tuple[tuple[str, str], ...] | None:
-    if "ContourImageSequence" not in item:
+    if CONTOUR_IMAGE_SEQUENCE not in item:
         return None
+    raw = raw_items(item.get_item(CONTOUR_IMAGE_SEQUENCE))
+    if raw is not None:  # still encoded: read the two UIDs without building Datasets (see raw_items)
+        return tuple((_uid(image, REFERENCED_SOP_CLASS_UID), _uid(image, REFERENCED_SOP_INSTANCE_UID)) for image in raw)
     return tuple((str(image.get("ReferencedSOPClassUID") or ""), str(image.get("ReferencedSOPInstanceUID") or ""))
                  for image in item.ContourImageSequence or [])
+
+
+def _uid(item: RawItem, tag: int) -> str:
+    """A UI value as pydicom gives it: decoded, without trailing NULs or spaces."""
+    return item[tag][1].decode("latin_1").rstrip("\0 ") if tag in item else ""
 
 
 def text_of(dataset: Dataset, keyword: str, codec: str = "latin_1") -> str:
