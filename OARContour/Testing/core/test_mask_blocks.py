@@ -85,3 +85,21 @@ def test_verification_with_blocks_equals_verification_with_full_masks(tmp_path) 
     assert full.dice == blocks.dice and full.dice["Box"] < 0.99
     assert [f.to_dict() for f in full.findings] == [f.to_dict() for f in blocks.findings]
     assert {"ROUND_TRIP_DICE_LOW", "ROUND_TRIP_ROI_MISSING"} <= {f.code for f in blocks.findings}
+
+
+def test_qa_centroid_from_index_sums_equals_the_argwhere_mean() -> None:
+    from OARContourLib.ct.model import ImageGeometry
+    from OARContourLib.qa.context import QAContext
+
+    geometry = ImageGeometry(shape=(20, 30, 40), spacing_mm=(0.7, 0.9, 2.5), origin_lps=(-1.3, 2.0, 5.5),
+                             direction=((1.0, 0.0, 0.0), (0.0, 0.8, -0.6), (0.0, 0.6, 0.8)))
+    context = QAContext([], geometry)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        shape = (int(rng.integers(1, 20)), int(rng.integers(1, 30)), int(rng.integers(1, 40)))
+        mask = rng.random(shape) < rng.random()
+        kji = np.argwhere(mask)
+        expected = None if kji.size == 0 else (geometry.ijk_to_lps() @ np.append(
+            (kji.mean(axis=0) + np.array((0, 0, 0)))[::-1], 1.0))[:3]
+        found = context.centroid_lps(Structure("S", mask))
+        assert (expected is None and found is None) or np.array_equal(found, expected)
