@@ -63,8 +63,10 @@ def load_ct(path: str | Path, series_uid: str | None = None,
     inspection = inspect_folder(path, series_uid, scaled(progress, 0.0, 0.3))
     layout = _loadable_layout(inspection)
     assert layout.geometry is not None
-    reuse = voxels is not None and tuple(voxels.shape) == tuple(layout.geometry.shape)
-    hu = voxels if reuse else stack_hu(layout.headers, scaled(progress, 0.3, 1.0))
+    if voxels is not None and tuple(voxels.shape) == tuple(layout.geometry.shape):
+        hu = voxels
+    else:
+        hu = stack_hu(layout.headers, scaled(progress, 0.3, 1.0))
     volume = CTVolume(
         hu=hu, geometry=layout.geometry,
         slices=tuple(_slice_reference(h, p) for h, p in zip(layout.headers, layout.positions_mm, strict=True)),
