@@ -174,3 +174,31 @@ def test_segment_io_adds_no_node_to_any_scene(context, tmp_path) -> None:
     expected = _old_path(node, ct_node)[new_ids[0]]  # the old path itself needs slicer.mrmlScene: last
     np.testing.assert_array_equal(segmentation_nodes.segment_mask(node, new_ids[0], ct_node), expected)
     assert expected.sum() > segmentation_nodes.segment_blocks(node, ct_node)["Parcel0"].voxels
+
+
+def test_export_from_blocks_writes_the_contours_of_the_full_grid_masks(scene, logic, tmp_path) -> None:
+    import pydicom
+    from OARContourLib.ct.load import load_ct
+    from OARContourLib.phantom import write_phantom
+    from OARContourLib.rtstruct.model import ExportOptions
+    from OARContourLib.rtstruct.write import write_rtstruct
+
+    phantom = write_phantom(tmp_path / "p", rows=64, columns=56, slices=10, pixel_spacing_mm=6.0,
+                            slice_spacing_mm=8.0, seed=2)
+    ct_node = logic.loadCT(phantom.ct_dir)
+    shape = tuple(slicer.util.arrayFromVolume(ct_node).shape)
+    node = segmentation_nodes.create_segmentation_node(scene, ct_node, _structures(shape)[:-1], "OARs")
+    result = logic.exportRTSTRUCT(node, ct_node, tmp_path, structureSetLabel="Blocks")
+    assert not result.verification.has_errors and min(result.verification.dice.values()) == 1.0
+    segmentation = node.GetSegmentation()
+    old = [Structure(segmentation.GetSegment(segment_id).GetName(), mask)
+           for segment_id, mask in _old_path(node, ct_node).items()]
+    write_rtstruct(tmp_path / "full.dcm", load_ct(phantom.ct_dir), old, ExportOptions())
+
+    def contours(path) -> list[list[bytes]]:
+        dataset = pydicom.dcmread(path)
+        return [[item.get_item(0x30060050).value for item in roi.get("ContourSequence") or []]
+                for roi in dataset.ROIContourSequence]
+
+    assert contours(result.path) == contours(tmp_path / "full.dcm")
+    assert sum(len(c) for c in contours(result.path)) > len(old)
