@@ -12,7 +12,8 @@ Each case runs in its own process (wall time per step; peak RSS of that process 
 - TotalSegmentator label image → segmentation node (``import_totalsegmentator_output`` + the Logic's
   node writer);
 - ``exportRTSTRUCT`` (builtin writer, round-trip verification included, CT re-read from its files);
-- ``check`` (QA), ``deriveStructures`` (one 5 mm PRV).
+- ``check`` (QA), ``deriveStructures`` (one 5 mm PRV), ``writeReport`` (the HTML review page, last: it
+  holds every ROI's mask for its views, so its peak is the run's).
 
 Goals (issue 10): 117 segments on 512×512×300 exported and verified in < 5 s with peak < 3 GB on
 2 cores; the 117-class import < 5 s. Run alone: ``python bench_slicer_path.py [--quick]``.
@@ -179,6 +180,9 @@ def driver(case_root: str, segments: str, out_json: str) -> None:
     started = time.perf_counter()
     logic.deriveStructures(seg_node, ct_node, ["Parcel_001:5"])
     step("derive_prv", started)
+    started = time.perf_counter()
+    logic.writeReport(exported.path, ct_node, root / "out" / "report.html", overwrite=True)
+    step("report", started)
     Path(out_json).write_text(json.dumps({
         "segments": seg_node.GetSegmentation().GetNumberOfSegments() - 1,
         "layers": seg_node.GetSegmentation().GetNumberOfLayers(), **ts_info,
