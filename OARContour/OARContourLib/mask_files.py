@@ -199,19 +199,19 @@ def _read_label_image(path: Path, geometry: ImageGeometry, labels: str | Path | 
     image = read_image(path)
     array, findings = on_ct_grid(sitk.Cast(image, sitk.sitkUInt16) if image.GetPixelID() not in
                                  (sitk.sitkUInt8, sitk.sitkUInt16) else image, geometry, path.name)
-    values = [int(v) for v in np.unique(array) if v != 0]
+    from scipy import ndimage
+
+    boxes = ndimage.find_objects(array)  # one pass: which labels are present, and where
+    values = [value for value, box in enumerate(boxes, start=1) if box is not None]
     names = label_names(path, labels) if len(values) > 1 or labels else {1: structure_name_from_file(path)}
     missing = [v for v in values if v not in names]
     if missing:
         raise InputError(f"{path.name}: labels {missing[:10]} have no name in the label table.",
                          hint="Pass --labels TABLE.csv with columns label,name (TotalSegmentator's label map works).")
-    return _split_labels(array, values, names), findings
+    return _split_labels(array, boxes, values, names), findings
 
 
-def _split_labels(array: np.ndarray, values: Iterable[int], names: dict[int, str]) -> list[MaskInput]:
-    from scipy import ndimage
-
-    boxes = ndimage.find_objects(array)
+def _split_labels(array: np.ndarray, boxes: list, values: Iterable[int], names: dict[int, str]) -> list[MaskInput]:
     masks = []
     for value in values:
         box = boxes[value - 1]

@@ -133,7 +133,7 @@ def _map_classes(by_class: dict[str, MaskInput], task: str, shape: tuple[int, in
             skipped[ts_class] = "no TG-263 equivalent" + (f" ({row.note})" if row.note else "")
         else:
             groups.setdefault(row.tg263_name, []).append(mask)
-    made = {name: make_structure(name, _union(parts, shape), description) for name, parts in groups.items()}
+    made = {name: _structure(name, parts, shape, description) for name, parts in groups.items()}
     return made, skipped
 
 
@@ -148,8 +148,7 @@ def _composites(by_class: dict[str, MaskInput], task: str, shape: tuple[int, int
         missing = [c for c in row.components if c not in by_class]
         if missing:
             findings.append(_partial_finding(row, missing))
-        out[row.tg263_name] = make_structure(row.tg263_name, _union([by_class[c] for c in present], shape),
-                                             description)
+        out[row.tg263_name] = _structure(row.tg263_name, [by_class[c] for c in present], shape, description)
     return out, findings
 
 
@@ -160,13 +159,23 @@ def _partial_finding(row: TSMapping, missing: list[str]) -> Finding:
                    hint="The missing classes may lie outside the scan or were not requested; review the structure.")
 
 
-def _union(parts: list[MaskInput], shape: tuple[int, int, int]) -> np.ndarray:
-    out = np.zeros(shape, dtype=bool)
-    for part in parts:
-        k, j, i = part.offset_kji
-        dk, dj, di = part.mask.shape
-        out[k:k + dk, j:j + dj, i:i + di] |= part.mask.astype(bool, copy=False)
-    return out
+def _structure(name: str, parts: list[MaskInput], shape: tuple[int, int, int], description: str) -> Structure:
+    block, offset = _union(parts, shape)
+    return make_structure(name, block, description, offset_kji=offset)
+
+
+def _union(parts: list[MaskInput], shape: tuple[int, int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """The parts' union on the box that holds them all (not the whole grid), and the box's offset."""
+    placed = [p for p in parts if p.mask.size]
+    if not placed:
+        return np.zeros((0, 0, 0), dtype=bool), (0, 0, 0)
+    lo = tuple(min(p.offset_kji[a] for p in placed) for a in range(3))
+    hi = tuple(max(p.offset_kji[a] + p.mask.shape[a] for p in placed) for a in range(3))
+    out = np.zeros(tuple(b - a for a, b in zip(lo, hi)), dtype=bool)
+    for part in placed:
+        window = tuple(slice(o - a, o - a + n) for o, a, n in zip(part.offset_kji, lo, part.mask.shape))
+        out[window] |= part.mask.astype(bool, copy=False)
+    return out, lo  # type: ignore[return-value]
 
 
 def _select(made: dict[str, Structure], skipped: dict[str, str], template: str | None,

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..atomic import write_json
-from ..metrics import dice
+from ..mask_block import MaskBlock
+from ..metrics import block_dice
 
 #: Derived structures the demo adds to the automatic ones (a 5 mm PRV of the spinal canal).
 DEMO_RECIPES = ("SpinalCanal:5",)
@@ -55,7 +56,8 @@ def autocontour(scene: DemoScene, truth_dir: Path, out: Path) -> tuple[list[str]
     """``autoSegment`` with the classical engine on the Thorax template; Dice against the phantom's truth."""
     scene.seg_node = scene.logic.autoSegment(scene.ct_node, engine="classical", template=TEMPLATE)
     names = _segment_names(scene)
-    accuracy = {name: round(dice(_segment_mask(scene, name), _truth(truth_dir, name)), 4)
+    blocks = _segment_blocks(scene)
+    accuracy = {name: round(block_dice(blocks[name], MaskBlock.of(_truth(truth_dir, name))), 4)
                 for name in names if (truth_dir / f"{name}.nii.gz").is_file()}
     provenance = json.loads(scene.seg_node.GetAttribute("OARContour.Provenance") or "{}")
     write_json(out / "autoseg.json", {"structures": names, "dice_vs_truth": accuracy, "provenance": provenance})
@@ -115,11 +117,13 @@ def _segment_names(scene: DemoScene) -> list[str]:
     return [segmentation.GetNthSegment(n).GetName() for n in range(segmentation.GetNumberOfSegments())]
 
 
-def _segment_mask(scene: DemoScene, name: str) -> np.ndarray:
+def _segment_blocks(scene: DemoScene) -> dict[str, MaskBlock]:
+    """Segment name → its block on the CT grid (each shared labelmap layer read once)."""
     from ..logic import segmentation_nodes
 
-    segment_id = scene.seg_node.GetSegmentation().GetSegmentIdBySegmentName(name)
-    return segmentation_nodes.segment_mask(scene.seg_node, segment_id, scene.ct_node)
+    segmentation = scene.seg_node.GetSegmentation()
+    return {segmentation.GetSegment(segment_id).GetName(): found for segment_id, found
+            in segmentation_nodes.segment_blocks(scene.seg_node, scene.ct_node).items()}
 
 
 def _truth(truth_dir: Path, name: str) -> np.ndarray:

@@ -6,6 +6,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import GeometryError, InputError
 from ..progress import ProgressCallback, scaled
 from .checks import SeriesLayout
@@ -27,7 +29,7 @@ REFERENCE_KEYWORDS = (
 
 
 def load_ct(path: str | Path, series_uid: str | None = None,
-            progress: ProgressCallback | None = None) -> CTVolume:
+            progress: ProgressCallback | None = None, voxels: np.ndarray | None = None) -> CTVolume:
     """Load a CT series from a folder of DICOM files (searched recursively).
 
     Parameters
@@ -38,6 +40,10 @@ def load_ct(path: str | Path, series_uid: str | None = None,
         Series Instance UID to load; by default the CT series with the most slices.
     progress
         Optional ``progress(fraction, message) -> cancel`` callback.
+    voxels
+        The series' voxels (k, j, i) when the caller already holds them (e.g. the volume node the
+        Slicer module loaded from these files): used as ``hu`` instead of decoding the pixel data
+        again, when their shape is the series' grid; otherwise the pixel data is read.
 
     Returns
     -------
@@ -56,8 +62,11 @@ def load_ct(path: str | Path, series_uid: str | None = None,
     started = time.perf_counter()
     inspection = inspect_folder(path, series_uid, scaled(progress, 0.0, 0.3))
     layout = _loadable_layout(inspection)
-    hu = stack_hu(layout.headers, scaled(progress, 0.3, 1.0))
     assert layout.geometry is not None
+    if voxels is not None and tuple(voxels.shape) == tuple(layout.geometry.shape):
+        hu = voxels
+    else:
+        hu = stack_hu(layout.headers, scaled(progress, 0.3, 1.0))
     volume = CTVolume(
         hu=hu, geometry=layout.geometry,
         slices=tuple(_slice_reference(h, p) for h, p in zip(layout.headers, layout.positions_mm, strict=True)),

@@ -351,8 +351,9 @@ class OARContourLogic:
             As for :func:`OARContourLib.derive.apply_recipes`.
         """
         self._check_volume_node(ctNode)
-        _, spacing = workflow.grid_of(ctNode)
-        masks = {s.name: s.mask for s in segmentation_nodes.read_structures(segNode, ctNode, crop_masks=False)}
+        shape, spacing = workflow.grid_of(ctNode)
+        # Full-grid masks only of the segments a recipe reads: the rest stay blocks.
+        masks = workflow.FullMasks(segmentation_nodes.read_structures(segNode, ctNode), shape)
         result = apply_recipes(masks, spacing, recipes, ijk_to_lps=workflow.ijk_to_lps_of(ctNode))
         new_ids = [segmentation_nodes.add_segment(segNode, ctNode, structure, mask)
                    for structure, mask in workflow.derived_structures(result)]

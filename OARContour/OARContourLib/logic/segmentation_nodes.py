@@ -19,15 +19,14 @@ from typing import Any
 
 import numpy as np
 import slicer
-import slicer.util
 import vtk
 
 from .. import segment_tags
 from ..errors import InputError
-from ..mask_block import crop
+from ..mask_block import MaskBlock, crop
 from ..naming.tables import NamingTables, load_tables
-from ..rtstruct.model import RoiType, Structure, full_mask
-from . import subject_hierarchy
+from ..rtstruct.model import RoiType, Structure, full_mask  # noqa: F401 (re-exported for the Logic's callers)
+from . import segment_layers, subject_hierarchy
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +40,56 @@ def create_segmentation_node(scene: Any, ct_node: Any, structures: Sequence[Stru
     """A new segmentation node on ``ct_node``'s grid holding ``structures``, placed beside the CT.
 
     Masks may be full-grid or cropped blocks with ``offset_kji`` (as :class:`Structure` allows).
+    Structures that do not overlap share labelmap layers, as Slicer stores them.
     """
     segmentation_node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
     segmentation_node.CreateDefaultDisplayNodes()
     segmentation_node.SetReferenceImageGeometryParameterFromVolumeNode(ct_node)
-    shape = slicer.util.arrayFromVolume(ct_node).shape
-    for structure in structures:
-        add_segment(segmentation_node, ct_node, structure, full_mask(structure, shape))
+    add_structures(segmentation_node, ct_node, structures)
     place_beside(scene, segmentation_node, ct_node)
     return segmentation_node
 
 
-def add_segment(segmentation_node: Any, ct_node: Any, structure: Structure, mask: np.ndarray,
-                segment_id: str | None = None) -> str:
-    """Add one segment (``mask`` on the CT grid, (k, j, i)) with the structure's name, colour and tags."""
+def add_structures(segmentation_node: Any, ct_node: Any, structures: Sequence[Structure]) -> list[str]:
+    """Add ``structures`` as segments, packed into shared labelmap layers where they do not overlap."""
+    blocks = [MaskBlock(np.asarray(s.mask, dtype=bool), s.offset_kji) for s in structures]
+    shape = tuple(int(n) for n in reversed(ct_node.GetImageData().GetDimensions()))
+    placed = segment_layers.shared_layers(blocks, shape, segment_layers.ijk_to_ras(ct_node))
     segmentation = segmentation_node.GetSegmentation()
+    return [_add(segmentation, structure, *(layer or (None, 0))) for structure, layer in zip(structures, placed)]
+
+
+def add_segment(segmentation_node: Any, ct_node: Any, structure: Structure, mask: np.ndarray | None = None,
+                segment_id: str | None = None) -> str:
+    """Add one segment with the structure's name, colour and tags, in a labelmap of its own block's extent.
+
+    The voxels are ``mask`` (full CT grid, (k, j, i)) when given, else the structure's mask and offset.
+    """
+    block, offset = crop(np.asarray(structure.mask if mask is None else mask, dtype=bool))
+    if mask is None:
+        offset = tuple(a + b for a, b in zip(offset, structure.offset_kji))  # type: ignore[assignment]
+    image = segment_layers.block_image(block, offset, segment_layers.ijk_to_ras(ct_node)) if block.size else None
+    return _add(segmentation_node.GetSegmentation(), structure, image, 1, segment_id)
+
+
+def _add(segmentation: Any, structure: Structure, image: Any, label: int, segment_id: str | None = None) -> str:
+    """One segment holding ``image`` at ``label`` (an empty segment when ``image`` is None)."""
     rgb = tuple(float(c) / 255.0 for c in structure.color)
-    new_id = segmentation.AddEmptySegment(segment_id or _free_id(segmentation, structure.name), structure.name, rgb)
+    new_id = segment_id or _free_id(segmentation, structure.name)
+    if image is None:
+        new_id = segmentation.AddEmptySegment(new_id, structure.name, rgb)
+    else:
+        segment = slicer.vtkSegment()
+        segment.SetName(structure.name)
+        segment.SetColor(*rgb)
+        segment.SetLabelValue(label)
+        segment.AddRepresentation(segment_layers.BINARY_LABELMAP, image)
+        if not segmentation.AddSegment(segment, new_id):
+            raise InputError(f"Segment '{structure.name}' could not be added to the segmentation.",
+                             hint="Check that the segmentation accepts binary labelmaps.")
     segment = segmentation.GetSegment(new_id)
     for tag, value in segment_tags.tags_for(structure).items():
         segment.SetTag(tag, value)
-    slicer.util.updateSegmentBinaryLabelmapFromArray(mask.astype(np.uint8), segmentation_node, new_id, ct_node)
     return str(new_id)
 
 
@@ -84,24 +112,33 @@ def segment_ids(segmentation_node: Any) -> list[str]:
 
 
 def segment_mask(segmentation_node: Any, segment_id: str, ct_node: Any) -> np.ndarray:
-    """Boolean (k, j, i) mask of one segment resampled exactly onto ``ct_node``'s grid."""
-    array = slicer.util.arrayFromSegmentBinaryLabelmap(segmentation_node, segment_id, ct_node)
-    if array is None:
-        raise InputError(f"Segment '{segment_id}' has no binary labelmap.",
-                         hint="Convert the segmentation to the binary labelmap representation first.")
-    return np.asarray(array) > 0
+    """Boolean (k, j, i) mask of one segment on ``ct_node``'s whole grid (see :func:`segment_blocks`)."""
+    shape = tuple(int(n) for n in reversed(ct_node.GetImageData().GetDimensions()))
+    return segment_blocks(segmentation_node, ct_node, [segment_id])[segment_id].full(shape)
+
+
+def segment_blocks(segmentation_node: Any, ct_node: Any, ids: Sequence[str] | None = None) -> dict[str, MaskBlock]:
+    """Segment ID → its voxels on ``ct_node``'s grid as a tight block (all segments by default).
+
+    Each shared labelmap layer is read once and never copied whole; see :mod:`.segment_layers`.
+    """
+    return segment_layers.read_blocks(segmentation_node, ct_node, segment_ids(segmentation_node) if ids is None
+                                      else list(ids))
 
 
 def read_structures(segmentation_node: Any, ct_node: Any, tables: NamingTables | None = None,
                     crop_masks: bool = True) -> list[Structure]:
-    """Every segment as a :class:`Structure` on the CT grid (cropped to its block when ``crop_masks``)."""
+    """Every segment as a :class:`Structure` on the CT grid, its mask cropped to its block.
+
+    With ``crop_masks=False`` the masks are full-grid arrays instead (one per segment: costly).
+    """
     tables = tables or load_tables()
     segmentation = segmentation_node.GetSegmentation()
+    shape = tuple(int(n) for n in reversed(ct_node.GetImageData().GetDimensions()))
     structures = []
-    for segment_id in segment_ids(segmentation_node):
+    for segment_id, found in segment_blocks(segmentation_node, ct_node).items():
         segment = segmentation.GetSegment(segment_id)
-        mask = segment_mask(segmentation_node, segment_id, ct_node)
-        block, offset = crop(mask) if crop_masks else (mask, (0, 0, 0))
+        block, offset = (found.block, found.offset_kji) if crop_masks else (found.full(shape), (0, 0, 0))
         tags = _tags(segment)
         structures.append(Structure(
             name=segment.GetName(), mask=block, offset_kji=offset, color=color_of(segment),

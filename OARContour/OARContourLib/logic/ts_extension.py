@@ -35,7 +35,6 @@ from ..autoseg.ts_model import PINNED_VERSION, ROI_SUBSET_TASKS, TSTaskRun
 from ..autoseg.ts_preflight import version_findings
 from ..errors import EngineError, InputError
 from ..findings import Finding
-from ..mask_block import crop
 from ..mask_files import MaskInput
 from ..progress import ProgressCallback, report
 from ..rtstruct.model import Structure
@@ -126,12 +125,10 @@ def process_arguments(process: Callable[..., Any], *, task: str, subset: tuple[s
 def structures_from_segmentation(segmentation_node: Any, ct_node: Any, task: str, description: str,
                                  ) -> tuple[dict[str, Structure], dict[str, str], list[Finding]]:
     """TG-263 structures from a TotalSegmentator segmentation node, keyed on segment IDs (class names)."""
-    by_class: dict[str, MaskInput] = {}
-    for segment_id in segmentation_nodes.segment_ids(segmentation_node):
-        block, offset = crop(segmentation_nodes.segment_mask(segmentation_node, segment_id, ct_node))
-        if block.any():
-            by_class[segment_id] = MaskInput(segment_id, block, offset)
-    shape = tuple(int(n) for n in slicer.util.arrayFromVolume(ct_node).shape)
+    by_class = {segment_id: MaskInput(segment_id, found.block, found.offset_kji)
+                for segment_id, found in segmentation_nodes.segment_blocks(segmentation_node, ct_node).items()
+                if found.voxels}
+    shape = tuple(int(n) for n in reversed(ct_node.GetImageData().GetDimensions()))
     return structures_from_classes(by_class, task, shape, description)  # type: ignore[arg-type]
 
 

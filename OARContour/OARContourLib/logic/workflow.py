@@ -3,13 +3,14 @@
 The CT of a volume node is re-read from its DICOM files (:func:`ct_volume_of`) rather than rebuilt
 from the node: the RTSTRUCT must reference exactly the files on disk (UIDs, positions, SOP
 classes), and ``load_ct`` is the one place that reads them. The node's own voxels are only used to
-check that the files still describe the node's grid.
+check that the files still describe the node's grid, and then stand in for the pixel data (the node
+was loaded from these files), which is not decoded a second time.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ from ..atomic import write_json
 from ..ct.load import load_ct
 from ..ct.model import LPS_TO_RAS, CTVolume
 from ..errors import InputError
+from ..mask_block import MaskBlock
 from ..naming.resolve import suggest
-from ..rtstruct.model import GenerationAlgorithm, Structure
+from ..rtstruct.model import GenerationAlgorithm, Structure, full_mask
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import ExportReport
-from . import dicom_files, segmentation_nodes, volume_nodes
+from . import dicom_files, volume_nodes
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def ct_volume_of(ct_node: Any, series_uid: str, file_lookup: dicom_files.FileLoo
     """
     files = dicom_files.series_files(ct_node, file_lookup)
     folder = Path(os.path.commonpath([str(p.parent) for p in files]))
-    volume = load_ct(folder, series_uid=series_uid or None)
+    volume = load_ct(folder, series_uid=series_uid or None, voxels=slicer.util.arrayFromVolume(ct_node))
     loaded_uids = {s.sop_instance_uid for s in volume.slices}
     node_uids = set(volume_nodes.instance_uids(ct_node)) - {dicom_files.UNKNOWN_UID}
     if volume.hu.shape != slicer.util.arrayFromVolume(ct_node).shape or not node_uids <= loaded_uids:
@@ -103,9 +105,26 @@ def ijk_to_lps_of(ct_node: Any) -> np.ndarray:
     return np.asarray(LPS_TO_RAS @ slicer.util.arrayFromVTKMatrix(ijk_to_ras))
 
 
-def source_masks(structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """Name → full-grid bool mask, for the verifier's round-trip check."""
-    return {s.name: segmentation_nodes.full_mask(s, shape_kji) for s in structures}
+def source_masks(structures: Sequence[Structure]) -> dict[str, MaskBlock]:
+    """Name → the structure's block, for the verifier's round-trip check (no full-grid copy each)."""
+    return {s.name: MaskBlock(np.asarray(s.mask, dtype=bool), s.offset_kji) for s in structures}
+
+
+class FullMasks(Mapping[str, np.ndarray]):
+    """Name → full-grid mask of a structure, made only when asked for (a recipe reads one or two)."""
+
+    def __init__(self, structures: Sequence[Structure], shape_kji: tuple[int, ...]) -> None:
+        self._structures = {s.name: s for s in structures}
+        self._shape = shape_kji
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return full_mask(self._structures[name], self._shape)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._structures)
+
+    def __len__(self) -> int:
+        return len(self._structures)
 
 
 def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
@@ -118,7 +137,7 @@ def write_verification(report: VerificationReport, rtstruct_path: Path) -> Path:
 def verified_export(target: Path, export: ExportReport, reference_ct: CTVolume, structures: Sequence[Structure],
                     tps: str, **details: Any) -> ExportResult:
     """Verify a written RTSTRUCT against its CT and the segments it came from; save the report beside it."""
-    masks = source_masks(structures, reference_ct.hu.shape)
+    masks = source_masks(structures)
     verification = verify_rtstruct(target, reference_ct, tps=tps, source_masks=masks)
     return ExportResult(target, export, verification, write_verification(verification, target), **details)
 

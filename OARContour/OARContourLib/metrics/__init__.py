@@ -8,6 +8,6 @@ differ, so the conventions are stated once, in :mod:`.surface`, and tested on an
 from __future__ import annotations
 
 from .comparison import MaskComparison, compare_masks
-from .overlap import dice
+from .overlap import block_dice, dice
 
-__all__ = ["MaskComparison", "compare_masks", "dice"]
+__all__ = ["MaskComparison", "block_dice", "compare_masks", "dice"]

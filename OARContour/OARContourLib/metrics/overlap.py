@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ct.model import ImageGeometry
+from ..mask_block import MaskBlock, overlap_count
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -19,6 +20,12 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     b = np.asarray(b, dtype=bool)
     total = int(np.count_nonzero(a)) + int(np.count_nonzero(b))
     return 1.0 if total == 0 else 2.0 * int(np.count_nonzero(a & b)) / total
+
+
+def block_dice(a: MaskBlock, b: MaskBlock) -> float:
+    """:func:`dice` of two masks given as bounding-box blocks on the same grid (no full-grid arrays)."""
+    total = a.voxels + b.voxels
+    return 1.0 if total == 0 else 2.0 * overlap_count(a, b) / total
 
 
 def voxel_volume_cc(geometry: ImageGeometry) -> float:

@@ -49,10 +49,14 @@ class QAContext:
 
     def centroid_lps(self, structure: Structure) -> np.ndarray | None:
         """Centroid in LPS mm through the grid geometry; None for an empty structure."""
-        kji = np.argwhere(structure.mask)
-        if kji.size == 0:
+        mask = np.asarray(structure.mask, dtype=bool)
+        total = int(np.count_nonzero(mask))
+        if total == 0:
             return None
-        mean_ijk = (kji.mean(axis=0) + np.asarray(structure.offset_kji))[::-1]
+        # Exact integer sums of the indices per axis (the same mean as argwhere().mean(), without the list).
+        sums = [int(np.dot(np.arange(mask.shape[axis]), mask.sum(axis=tuple(a for a in range(3) if a != axis))))
+                for axis in range(3)]
+        mean_ijk = (np.array(sums, dtype=float) / total + np.asarray(structure.offset_kji))[::-1]
         return (self.geometry.ijk_to_lps() @ np.append(mean_ijk, 1.0))[:3]
 
     @cached_property

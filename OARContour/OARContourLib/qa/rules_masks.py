@@ -6,7 +6,8 @@ import numpy as np
 
 from ..ct.problems import Severity
 from ..findings import Finding
-from .context import MAY_LEAVE_BODY, QAContext, full_mask
+from ..rtstruct.model import Structure
+from .context import MAY_LEAVE_BODY, QAContext
 from .organ_volumes import load_volume_ranges
 from .rule import QARule
 
@@ -101,8 +102,14 @@ class OutsideBody(QARule):
             total = context.voxels(structure)
             if structure.roi_type in MAY_LEAVE_BODY or total == 0:
                 continue
-            outside = int(np.count_nonzero(full_mask(structure, body.shape) & ~body))
+            outside = _outside(structure, body)
             if outside > OUTSIDE_FRACTION * total:
                 findings.append(self.finding(f"{100.0 * outside / total:.1f}% of '{structure.name}' lies outside "
                                              f"'{context.external.name}'.", structure.name))  # type: ignore[union-attr]
         return findings
+
+
+def _outside(structure: Structure, body: np.ndarray) -> int:
+    """Voxels of the structure outside ``body`` (full grid), counted on the structure's block only."""
+    window = tuple(slice(o, o + n) for o, n in zip(structure.offset_kji, structure.mask.shape))
+    return int(np.count_nonzero(np.asarray(structure.mask, dtype=bool) & ~body[window]))

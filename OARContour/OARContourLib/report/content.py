@@ -88,7 +88,7 @@ def collect(rtstruct_path: Path, ct: CTVolume, tps: str, template: str | None,
     verified = verify_rtstruct(rtstruct_path, ct, tps)
     report(progress, 0.8, "Checking the structures")
     colors = [_color(roi, index) for index, roi in enumerate(contents.rois)]
-    qa_input = [Structure(roi.name, roi.mask, color=color, roi_type=_roi_type(roi))
+    qa_input = [Structure(roi.name, roi.block, roi.offset_kji, color=color, roi_type=_roi_type(roi))
                 for roi, color in zip(contents.rois, colors, strict=True)]
     qa_findings = check_structures(qa_input, ct, template=template, tps=tps)
     findings = _unique([*contents.findings, *verified.findings, *qa_findings])

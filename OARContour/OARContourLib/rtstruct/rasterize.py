@@ -89,6 +89,35 @@ def rasterize_packed(points_ij: np.ndarray, offsets: np.ndarray, slice_k: np.nda
     return mask
 
 
+def rasterize_packed_block(points_ij: np.ndarray, offsets: np.ndarray, slice_k: np.ndarray,
+                           shape: Sequence[int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """As :func:`rasterize_packed`, but only the block of rows and columns the loops reach, and its offset.
+
+    The same voxels as the full-grid mask (crossings are found on the whole grid, then shifted by
+    whole voxels), without allocating the grid: ``paste(*result, shape)`` equals the full mask.
+    An empty result is a (0, 0, 0) block at (0, 0, 0).
+    """
+    n_slices, n_rows, n_columns = (int(n) for n in shape)
+    on_grid = (slice_k >= 0) & (slice_k < n_slices)
+    if not on_grid.all():
+        logger.warning("Skipped %d contours on slices outside the %d-slice grid", int((~on_grid).sum()), n_slices)
+    row_key, column = _crossings(points_ij, offsets, slice_k, on_grid, n_rows, n_columns)
+    if len(row_key) == 0:
+        return np.zeros((0, 0, 0), dtype=bool), (0, 0, 0)
+    k, j = np.divmod(row_key, n_rows)
+    _, counts = np.unique(row_key, return_counts=True)
+    # A row with an odd number of toggles is filled to the grid's edge (its closing crossing lies beyond it).
+    i_end = n_columns if (counts % 2).any() else int(column.max())
+    lo = (int(k.min()), int(j.min()), int(column.min()))
+    size = (int(k.max()) + 1 - lo[0], int(j.max()) + 1 - lo[1], max(i_end - lo[2], 0))
+    block = np.zeros(size, dtype=bool)
+    keep = column < i_end  # a toggle at the block's end column changes nothing inside it
+    if size[2]:
+        _fill_rows(block.reshape(size[0] * size[1], size[2]), ((k - lo[0]) * size[1] + (j - lo[1]))[keep],
+                   column[keep] - lo[2])
+    return block, lo
+
+
 def _polygon_points(polygon: ArrayLike, k: int) -> np.ndarray:
     points = np.asarray(polygon, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] not in (2, 3):

@@ -19,10 +19,11 @@ import numpy as np
 from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..findings import Finding, has_errors
+from ..mask_block import paste
 from ..progress import ProgressCallback, report
 from .parse import ParsedStructureSet, ReadCode, RoiDefinition, finding, parse_rtstruct
 from .placement import SliceFrame, place_contours
-from .rasterize import rasterize_packed
+from .rasterize import rasterize_packed_block
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,12 @@ class RoiMasks:
         RT ROI Interpreted Type (``"ORGAN"``, ``"EXTERNAL"``, ...); ``""`` when empty.
     generation_algorithm : str
         ROI Generation Algorithm; ``""`` when absent.
-    mask : numpy.ndarray
-        ``(k, j, i)`` bool on the CT grid.
+    block : numpy.ndarray
+        ``(k, j, i)`` bool: the part of the CT grid the contours reach (see :attr:`mask`).
+    offset_kji : tuple of int
+        Where ``block`` starts on the CT grid.
+    shape_kji : tuple of int
+        The CT grid's shape.
     contour_count : int
         Closed planar contours rasterised onto this CT.
     findings : tuple of Finding
@@ -58,14 +63,21 @@ class RoiMasks:
     color: tuple[int, int, int] | None
     roi_type: str
     generation_algorithm: str
-    mask: np.ndarray
+    block: np.ndarray
+    offset_kji: tuple[int, int, int]
+    shape_kji: tuple[int, int, int]
     contour_count: int
     findings: tuple[Finding, ...] = ()
     skipped_contour_count: int = 0
 
     @property
+    def mask(self) -> np.ndarray:
+        """``(k, j, i)`` bool on the whole CT grid (a new array at each call; memory only for the block's pages)."""
+        return paste(self.block, self.offset_kji, self.shape_kji)
+
+    @property
     def voxel_count(self) -> int:
-        return int(np.count_nonzero(self.mask))
+        return int(np.count_nonzero(self.block))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the mask)."""
@@ -155,14 +167,15 @@ def read_rtstruct(path: str | Path, ct: CTVolume, progress: ProgressCallback | N
 
 def _roi_masks(definition: RoiDefinition, frame: SliceFrame, ct: CTVolume, set_frame_uid: str) -> RoiMasks:
     placed = place_contours(definition.contours, frame, definition.name)
-    mask = rasterize_packed(placed.points_ij, placed.offsets, placed.slice_k, frame.shape)
+    block, offset = rasterize_packed_block(placed.points_ij, placed.offsets, placed.slice_k, frame.shape)
     findings = list(definition.findings) + _roi_frame_findings(definition, ct, set_frame_uid) + list(placed.findings)
-    if definition.contours and placed.count and not mask.any():
+    if definition.contours and placed.count and not block.any():
         findings.append(finding(ReadCode.EMPTY_ROI, f"ROI '{definition.name}': its {placed.count} contour(s) "
                                 "enclose no voxel centre of the CT.", roi_name=definition.name,
                                 hint="The structure is smaller than a voxel or lies between voxel centres."))
     return RoiMasks(definition.number, definition.name, definition.color, definition.roi_type,
-                    definition.generation_algorithm, mask, placed.count, tuple(findings), placed.skipped)
+                    definition.generation_algorithm, block, offset, frame.shape,
+                    placed.count, tuple(findings), placed.skipped)
 
 
 def _frame_of_reference(parsed: ParsedStructureSet) -> str:

@@ -28,6 +28,7 @@ from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..findings import Finding
+from ..mask_block import MaskBlock, fits
 from .completeness import truncation_problem
 from .dataset import RT_STRUCTURE_SET_STORAGE
 from .profiles import load_profile
@@ -80,7 +81,7 @@ class VerificationReport:
 
 
 def verify_rtstruct(path_or_dataset: str | Path | Dataset, ct: CTVolume, tps: str = "generic",
-                    source_masks: Mapping[str, np.ndarray] | None = None) -> VerificationReport:
+                    source_masks: Mapping[str, np.ndarray | MaskBlock] | None = None) -> VerificationReport:
     """Check an RTSTRUCT against ``ct`` and the ``tps`` profile.
 
     Parameters
@@ -92,7 +93,9 @@ def verify_rtstruct(path_or_dataset: str | Path | Dataset, ct: CTVolume, tps: st
     tps
         Planning-system profile id (``generic``, ``eclipse``, ``raystation``, ...).
     source_masks
-        Optional ROI name -> ``(K, J, I)`` bool mask on the CT grid; enables the round-trip check.
+        Optional ROI name -> ``(K, J, I)`` bool mask on the CT grid, or a
+        :class:`~OARContourLib.mask_block.MaskBlock` of it (no full-grid copy per structure);
+        enables the round-trip check.
 
     Returns
     -------
@@ -160,12 +163,24 @@ def _check_is_rtstruct(dataset: Dataset, name: str) -> None:
                      hint="Pass the structure set file (Modality RTSTRUCT), not an image.")
 
 
-def _check_masks(source_masks: Mapping[str, np.ndarray] | None, ct: CTVolume) -> None:
-    wrong = [f"{name} {np.shape(mask)}" for name, mask in (source_masks or {}).items()
-             if np.shape(mask) != ct.hu.shape]
+def _check_masks(source_masks: Mapping[str, np.ndarray | MaskBlock] | None, ct: CTVolume) -> None:
+    wrong = [f"{name} {_placement(mask)}" for name, mask in (source_masks or {}).items()
+             if not _on_grid(mask, ct.hu.shape)]
     if wrong:
         raise InputError(f"Source masks not on the CT grid {ct.hu.shape}: {', '.join(wrong)}.",
                          hint="Give full-grid (k, j, i) masks of the CT the RTSTRUCT references.")
+
+
+def _on_grid(mask: np.ndarray | MaskBlock, shape: tuple[int, ...]) -> bool:
+    if isinstance(mask, MaskBlock):
+        return mask.block.size == 0 or fits(mask.block, mask.offset_kji, shape)
+    return np.shape(mask) == shape
+
+
+def _placement(mask: np.ndarray | MaskBlock) -> str:
+    if isinstance(mask, MaskBlock):
+        return f"{mask.block.shape} at {mask.offset_kji}"
+    return str(np.shape(mask))
 
 
 __all__ = ["SCHEMA", "VerificationReport", "verify_rtstruct"]

@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark and print a table of times and ratios against peers.
 
-``--quick`` (or OARCONTOUR_BENCH_QUICK=1) runs only the small RTSTRUCT case.
+``--quick`` (or OARCONTOUR_BENCH_QUICK=1) runs only the small RTSTRUCT and Slicer-path cases.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_node  # noqa: E402
 import bench_rtstruct  # noqa: E402
+import bench_slicer_path  # noqa: E402
 import bench_startup  # noqa: E402
 
 CACHE = HERE.parents[2] / "bench_output"
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     startup = bench_startup.run(CACHE)
     bench_startup.print_table(startup)
     (CACHE / "startup_results.json").write_text(json.dumps(startup, indent=2, default=str) + "\n")
+    slicer_path = bench_slicer_path.run(CACHE, quick=True if "--quick" in argv else None)
+    bench_slicer_path.print_table(slicer_path)
+    (CACHE / "slicer_path_results.json").write_text(json.dumps(slicer_path, indent=2, default=str) + "\n")
     autoseg = bench_autoseg.run(CACHE)
     bench_autoseg.print_table(autoseg)
     (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")

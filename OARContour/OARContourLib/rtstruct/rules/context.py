@@ -15,12 +15,17 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from ...ct.model import CTVolume
+from ...mask_block import MaskBlock
 from ..profiles import TPSProfile
-from ..rasterize import rasterize_packed
+from ..rasterize import rasterize_packed_block
 from .ct_frame import ContourPlane, CTFrame
 from .elements import EncodedElement, encoded_value, split_values, text_codec, walk
+from .raw_items import RawItem, raw_items
 
 CONTOUR_DATA = 0x30060050
+CONTOUR_IMAGE_SEQUENCE = 0x30060016
+REFERENCED_SOP_CLASS_UID = 0x00081150
+REFERENCED_SOP_INSTANCE_UID = 0x00081155
 
 
 @dataclass(frozen=True)
@@ -61,13 +66,13 @@ class VerificationContext:
     """Inputs of one verification plus views derived from them on first use."""
 
     def __init__(self, dataset: Dataset, ct: CTVolume, profile: TPSProfile,
-                 source_masks: Mapping[str, np.ndarray] | None = None) -> None:
+                 source_masks: Mapping[str, np.ndarray | MaskBlock] | None = None) -> None:
         self.dataset = dataset
         self.ct = ct
         self.profile = profile
         self.source_masks = source_masks
         self.frame = CTFrame(ct)
-        self._masks: dict[str, np.ndarray] = {}
+        self._blocks: dict[str, MaskBlock] = {}
 
     @cached_property
     def codec(self) -> str:
@@ -129,7 +134,11 @@ class VerificationContext:
 
         Contours on no CT slice plane are left out (other rules report them).
         """
-        if roi_name not in self._masks:
+        return self.roi_block(roi_name).full(self.ct.geometry.shape)
+
+    def roi_block(self, roi_name: str) -> MaskBlock:
+        """:meth:`roi_mask` as the block the contours reach and its offset (no full-grid array)."""
+        if roi_name not in self._blocks:
             chosen: list[tuple[int, np.ndarray]] = []
             for n, c in enumerate(self.contours):
                 k = self.contour_slice(n)
@@ -139,8 +148,9 @@ class VerificationContext:
             offsets = np.r_[0, np.cumsum([len(p) for _, p in chosen])].astype(np.int64)
             slice_k = np.array([k for k, _ in chosen], dtype=np.int64)
             packed = np.concatenate([p for _, p in chosen]) if chosen else np.zeros((0, 2))
-            self._masks[roi_name] = rasterize_packed(packed, offsets, slice_k, self.ct.geometry.shape)
-        return self._masks[roi_name]
+            self._blocks[roi_name] = MaskBlock(*rasterize_packed_block(packed, offsets, slice_k,
+                                                                       self.ct.geometry.shape))
+        return self._blocks[roi_name]
 
     def missing_images(self, contour: ContourItem) -> list[str]:
         """SOP Instance UIDs the contour's ContourImageSequence names that are not CT slices."""
@@ -177,10 +187,18 @@ def _points(values: tuple[bytes, ...]) -> np.ndarray | None:
 
 
 def _image_uids(item: Dataset) -> tuple[tuple[str, str], ...] | None:
-    if "ContourImageSequence" not in item:
+    if CONTOUR_IMAGE_SEQUENCE not in item:
         return None
+    raw = raw_items(item.get_item(CONTOUR_IMAGE_SEQUENCE))
+    if raw is not None:  # still encoded: read the two UIDs without building Datasets (see raw_items)
+        return tuple((_uid(image, REFERENCED_SOP_CLASS_UID), _uid(image, REFERENCED_SOP_INSTANCE_UID)) for image in raw)
     return tuple((str(image.get("ReferencedSOPClassUID") or ""), str(image.get("ReferencedSOPInstanceUID") or ""))
                  for image in item.ContourImageSequence or [])
+
+
+def _uid(item: RawItem, tag: int) -> str:
+    """A UI value as pydicom gives it: decoded, without trailing NULs or spaces."""
+    return item[tag][1].decode("latin_1").rstrip("\0 ") if tag in item else ""
 
 
 def text_of(dataset: Dataset, keyword: str, codec: str = "latin_1") -> str:

@@ -19,6 +19,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 
+from .raw_items import RawItem, raw_items
+
 
 @dataclass(frozen=True)
 class EncodedElement:
@@ -63,12 +65,23 @@ def walk(dataset: Dataset, prefix: str = "") -> Iterator[EncodedElement]:
         name = f"{prefix}{keyword_for_tag(tag) or str(Tag(tag))}"
         vr = element_vr(dataset, tag)
         if vr == "SQ":
+            raw = raw_items(dataset.get_item(tag))
+            if raw is not None:  # still encoded: walked without building Datasets (see raw_items)
+                yield from _walk_raw(raw, name)
+                continue
             for number, item in enumerate(dataset[tag].value or [], start=1):
                 yield from walk(item, f"{name}[{number}].")
             continue
         value = encoded_value(dataset, tag)
         if vr and value is not None:
             yield EncodedElement(name, Tag(tag), vr, value)
+
+
+def _walk_raw(items: list[RawItem], name: str) -> Iterator[EncodedElement]:
+    for number, item in enumerate(items, start=1):
+        for tag, (vr, value) in item.items():
+            yield EncodedElement(f"{name}[{number}].{keyword_for_tag(tag) or str(Tag(tag))}", Tag(tag), vr,
+                                 _strip_padding(value))
 
 
 def text_codec(dataset: Dataset) -> str:

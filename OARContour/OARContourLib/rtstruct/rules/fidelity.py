@@ -1,7 +1,8 @@
 """Round-trip fidelity: the contours, rasterised on the CT grid, against the masks they came from.
 
 Runs only when the caller passes ``source_masks`` (ROI name -> ``(K, J, I)`` bool mask on the CT
-grid). Rasterisation is even-odd on voxel centres (:mod:`..rasterize`), which reproduces masks
+grid, or a :class:`~OARContourLib.mask_block.MaskBlock` of it). Both sides are compared as blocks,
+so 100+ structures on a large grid never need a full-grid array each. Rasterisation is even-odd on voxel centres (:mod:`..rasterize`), which reproduces masks
 exported as voxel-boundary contours exactly, so any Dice below 0.99 means lost or moved voxels.
 """
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from ...ct.problems import Severity
 from ...findings import Finding
-from ...metrics import dice
+from ...mask_block import MaskBlock
+from ...metrics import block_dice
 from .base import Rule
 from .context import VerificationContext
 
@@ -23,8 +25,13 @@ def dice_scores(context: VerificationContext) -> dict[str, float]:
     if not context.source_masks:
         return {}
     names = {roi.name for roi in context.rois}
-    return {name: dice(np.asarray(mask, dtype=bool), context.roi_mask(name))
+    return {name: block_dice(as_block(mask), context.roi_block(name))
             for name, mask in context.source_masks.items() if name in names}
+
+
+def as_block(mask: np.ndarray | MaskBlock) -> MaskBlock:
+    """A source mask as a block (full-grid arrays are cropped)."""
+    return mask if isinstance(mask, MaskBlock) else MaskBlock.of(mask)
 
 
 class RoundTripDiceRule(Rule):
@@ -47,10 +54,9 @@ class RoundTripRoiRule(Rule):
 
     def check(self, context: VerificationContext) -> list[Finding]:
         names = {roi.name for roi in context.rois}
-        return [self.finding(f"Source mask '{name}' ({int(np.count_nonzero(mask))} voxels) has no ROI in the file.",
-                             roi_name=name)
+        return [self.finding(f"Source mask '{name}' ({voxels} voxels) has no ROI in the file.", roi_name=name)
                 for name, mask in (context.source_masks or {}).items()
-                if name not in names and np.any(mask)]
+                if name not in names and (voxels := as_block(mask).voxels)]
 
 
 RULES: tuple[type[Rule], ...] = (RoundTripDiceRule, RoundTripRoiRule)

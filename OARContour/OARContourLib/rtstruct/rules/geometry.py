@@ -50,10 +50,19 @@ class TooFewPointsRule(Rule):
     def check(self, context: VerificationContext) -> list[Finding]:
         hits = []
         for n, contour, points in _polygons(context):
-            distinct = len(np.unique(points, axis=0))
+            distinct = _distinct_up_to(points, 3)
             if distinct < 3:
                 hits.append(ContourHit(contour, context.contour_slice(n), f"{distinct} distinct points"))
         return summarise(self, hits, "fewer than 3 points")
+
+
+def _distinct_up_to(points: np.ndarray, limit: int) -> int:
+    """Number of distinct points, counted up to ``limit`` (``len(np.unique(points, axis=0))`` capped)."""
+    count = 0
+    while len(points) and count < limit:
+        points = points[(points != points[0]).any(axis=1)]  # drop every copy of the next distinct point
+        count += 1
+    return count
 
 
 class RepeatedFirstPointRule(Rule):
