@@ -199,6 +199,16 @@ def test_wheel_packages_cover_every_library_package(setuptools_config):
     assert not missing, f"pyproject.toml [tool.setuptools] packages lacks {missing}: the wheel would not contain them"
 
 
+def test_every_resource_folder_is_a_declared_package(setuptools_config):
+    # setuptools treats any folder under a package as importable and prints a screen of warnings on
+    # every install for a data folder that is not listed as a package.
+    resources = MODULE_DIR / "Resources"
+    folders = {"OARContourLib.Resources." + ".".join(path.relative_to(resources).parts)
+               for path in resources.rglob("*") if path.is_dir() and "__pycache__" not in path.parts}
+    missing = sorted(folders - set(setuptools_config["packages"]))
+    assert not missing, f"pyproject.toml [tool.setuptools] packages lacks the resource folders {missing}"
+
+
 def test_wheel_resources_match_module_python_resources(setuptools_config):
     patterns = setuptools_config.get("package-data", {}).get("OARContourLib.Resources", [])
     resources = MODULE_DIR / "Resources"
