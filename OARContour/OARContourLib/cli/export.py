@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import segment_tags
 from ..ct.load import load_ct
 from ..findings import Finding, has_errors
 from ..mask_files import MaskInput, read_masks
-from ..naming.tables import load_tables
+from ..naming.appearance import appearance
 from ..output_paths import OutputKind, check_output
 from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.profiles import PROFILE_IDS
-from ..rtstruct.roi_types import default_roi_type
 from ..rtstruct.write import write_rtstruct
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -45,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     masks, findings = read_masks(args.seg, ct.geometry, args.labels)
     # After the inputs, so a missing or empty input is reported as such rather than as a clash.
     check_output(args.out, [args.ct_dir, args.seg, args.labels], kind=OutputKind.FILE, overwrite=args.overwrite)
-    structures = [_structure(m, i) for i, m in enumerate(masks)]
+    structures = [_structure(m) for m in masks]
     result = write_rtstruct(args.out, ct, structures, options, terminal_progress(not args.json and not args.quiet))
     all_findings = findings + list(result.findings)
     if args.json:
@@ -55,14 +53,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_errors(all_findings) else EXIT_OK
 
 
-def _structure(mask: MaskInput, index: int) -> Structure:
-    """Type, algorithm and description from the segment's tags (``.seg.nrrd``), else the naming
-    tables' defaults when the name is known, else rule-based defaults; likewise the colour."""
-    default = load_tables().default_for(mask.name)
-    color = mask.color or (default.color if default else _default_color(index))
-    roi_type = segment_tags.roi_type_from(mask.tags, default.roi_type if default else default_roi_type(mask.name))
-    return Structure(mask.name, mask.mask, mask.offset_kji, color, roi_type,
-                     segment_tags.algorithm_from(mask.tags), segment_tags.description_from(mask.tags))
+def _structure(mask: MaskInput) -> Structure:
+    """Type, colour, algorithm, description and code as :func:`~OARContourLib.naming.appearance.appearance`
+    decides them (the Slicer Logic asks the same function)."""
+    look = appearance(mask.name, mask.tags, color=mask.color)
+    return Structure(mask.name, mask.mask, mask.offset_kji, look.color, look.roi_type, look.algorithm,
+                     look.description, look.code)
 
 
 def _label(label: str) -> str:
@@ -71,13 +67,6 @@ def _label(label: str) -> str:
     if not label or len(label) > 16:
         raise InputError(f"Structure Set Label '{label}' must have 1–16 characters.", hint="Eclipse rejects longer labels.")
     return label
-
-
-def _default_color(index: int) -> tuple[int, int, int]:
-    """A fixed palette (deterministic output; never colours from hash(name))."""
-    palette = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-               (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255))
-    return palette[index % len(palette)]
 
 
 def _print_text(path: str, structures: list[Structure], findings: list[Finding]) -> None:

@@ -73,7 +73,8 @@ def name_rows(segmentation_node: Any, overrides: Overrides | None, min_confidenc
         decision = naming_decision(segment_id, segment.GetName(), overrides, min_confidence)
         rows.append(NameRow(segment_id, decision.old_name, decision.new_name, decision.confidence,
                             # The type and colour the export would write (segmentation_nodes.read_structures).
-                            segmentation_nodes.roi_type_of(segment, tables), segmentation_nodes.color_of(segment),
+                            segmentation_nodes.appearance_of(segment, tables).roi_type,
+                            segmentation_nodes.color_of(segment),
                             decision.applied, decision.reason))
     return rows
 
