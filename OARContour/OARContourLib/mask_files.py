@@ -22,11 +22,10 @@ import numpy as np
 import SimpleITK as sitk
 
 from .ct.model import ImageGeometry
-from .ct.problems import Severity
 from .ct.scan import open_regular
 from .errors import InputError
 from .file_names import clean_name
-from .findings import Finding
+from .findings import Finding, Severity
 from .image_files import read_image
 from .mask_block import crop
 

@@ -32,9 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..mask_files import MaskInput, read_masks
 from ..naming.entries import TSMapping
 from ..naming.tables import load_tables

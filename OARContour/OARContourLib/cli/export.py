@@ -11,6 +11,7 @@ from ..mask_files import MaskInput, read_masks
 from ..naming.appearance import appearance
 from ..output_paths import OutputKind, check_output
 from ..rtstruct.model import ExportOptions, RoiType, Structure
+from ..rtstruct.input_checks import check_label
 from ..rtstruct.profiles import PROFILE_IDS
 from ..rtstruct.write import write_rtstruct
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
@@ -37,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ExportOptions(tps=args.tps, structure_set_label=_label(args.label), hole_encoding=args.holes,
+    check_label(args.label)  # the writer checks it too; here before any input is read
+    options = ExportOptions(tps=args.tps, structure_set_label=args.label, hole_encoding=args.holes,
                             simplify_tolerance_mm=max(args.simplify_mm, 0.0), overwrite=args.overwrite)
     ct = load_ct(args.ct_dir, args.series)
     masks, findings = read_masks(args.seg, ct.geometry, args.labels)
@@ -59,14 +61,6 @@ def _structure(mask: MaskInput) -> Structure:
     look = appearance(mask.name, mask.tags, color=mask.color)
     return Structure(mask.name, mask.mask, mask.offset_kji, look.color, look.roi_type, look.algorithm,
                      look.description, look.code)
-
-
-def _label(label: str) -> str:
-    from ..errors import InputError
-
-    if not label or len(label) > 16:
-        raise InputError(f"Structure Set Label '{label}' must have 1–16 characters.", hint="Eclipse rejects longer labels.")
-    return label
 
 
 def _print_text(path: str, structures: list[Structure], findings: list[Finding]) -> None:

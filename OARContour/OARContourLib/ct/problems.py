@@ -6,10 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class Severity(str, enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+from ..findings import Severity  # re-exported: the one home of Severity is findings.py
 
 
 class ProblemCode(str, enum.Enum):

@@ -20,11 +20,10 @@ from ..autoseg import run_autoseg
 from ..compare import ComparisonResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
-from ..ct.problems import Severity
 from ..derive import apply_recipes
 from ..derive.recipes import Recipe
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..naming.overrides import Overrides
 from ..naming.resolve import AUTO_APPLY_CONFIDENCE
 from ..phantom import write_phantom

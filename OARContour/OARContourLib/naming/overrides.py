@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..ct.problems import Severity
 from ..errors import InputError
+from ..findings import Severity
 from ..rtstruct.model import RoiType
 from .laterality import Side, read_side, side_of_name
 from .normalize import raw_tokens

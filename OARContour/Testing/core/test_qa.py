@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from OARContourLib.ct.model import ImageGeometry
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 from OARContourLib.mask_block import crop
 from OARContourLib.phantom import build_phantom
 from OARContourLib.qa import RULES, QAContext, check_structures
@@ -83,7 +83,7 @@ def test_template_missing_quiet_when_all_required_present() -> None:
 
 def test_empty_structure() -> None:
     empty = Structure("Heart", np.zeros((0, 0, 0), dtype=bool))
-    assert codes(EmptyStructure().check(context(empty, body()))) == ["EMPTY_STRUCTURE"]
+    assert codes(EmptyStructure().check(context(empty, body()))) == ["EMPTY_ROI"]
     assert EmptyStructure().check(context(box("Heart"), body())) == []
 
 
@@ -138,7 +138,7 @@ def test_name_invalid_for_tps() -> None:
 
 
 def test_name_duplicate_ignoring_case() -> None:
-    assert codes(NameDuplicate().check(context(box("Heart"), box("HEART")))) == ["NAME_DUPLICATE"]
+    assert codes(NameDuplicate().check(context(box("Heart"), box("HEART")))) == ["DUPLICATE_ROI_NAME"]
     assert NameDuplicate().check(context(box("Heart"), box("Liver"))) == []
 
 

@@ -16,8 +16,8 @@ import pytest
 import SimpleITK as sitk
 from OARContourLib.ct.load import load_ct
 from OARContourLib.ct.model import CTVolume
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 from OARContourLib.rtstruct.model import ExportOptions, RoiType, Structure
 from OARContourLib.rtstruct.profiles import PROFILE_IDS, Setting, load_profile
 from OARContourLib.rtstruct.rules import RULES, VerificationContext
