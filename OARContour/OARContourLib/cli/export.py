@@ -10,8 +10,8 @@ from ..findings import Finding, has_errors
 from ..mask_files import MaskInput, read_masks
 from ..naming.appearance import appearance
 from ..output_paths import OutputKind, check_output
-from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.input_checks import check_label
+from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.profiles import PROFILE_IDS
 from ..rtstruct.write import write_rtstruct
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
