@@ -154,7 +154,44 @@ class StructureSetLabelRule(Rule):
         return [self.finding(f"StructureSetLabel '{label}' has {len(label)} characters; at most 16 allowed.")]
 
 
+class RoiIdentificationCodeRule(Rule):
+    code = "ROI_CODE_INVALID"
+    severity = Severity.ERROR
+    description = ("RT ROI Identification Code Sequence has one item with a code value, scheme and meaning "
+                   "(SNOMED CT codes are digits).")
+    hint = "Write one item per ROI (CodeValue, CodingSchemeDesignator, CodeMeaning), or leave the sequence out."
+
+    def check(self, context: VerificationContext) -> list[Finding]:
+        findings = []
+        for item in context.observations:
+            codes = item.get("RTROIIdentificationCodeSequence")
+            if codes is None:
+                continue
+            problem = code_sequence_problem(list(codes))
+            if problem:
+                roi = context.roi_labels.get(int_of(item, "ReferencedROINumber") or -1)
+                findings.append(self.finding(f"RT ROI Identification Code Sequence of ROI '{roi}': {problem}.",
+                                             roi_name=roi))
+        return findings
+
+
+def code_sequence_problem(items: list) -> str:
+    """What is wrong with the items of an RT ROI Identification Code Sequence ("" when nothing)."""
+    if len(items) != 1:
+        return f"{len(items)} items (exactly one is allowed)"
+    item = items[0]
+    value = str(item.get("CodeValue") or item.get("LongCodeValue") or item.get("URNCodeValue") or "").strip()
+    scheme = str(item.get("CodingSchemeDesignator") or "").strip()
+    missing = [name for name, text in (("code value", value), ("coding scheme", scheme),
+                                       ("code meaning", str(item.get("CodeMeaning") or "").strip())) if not text]
+    if missing:
+        return "no " + ", no ".join(missing)
+    if scheme == "SCT" and not value.isdigit():
+        return f"SNOMED CT code value '{value}' is not a number"
+    return ""
+
+
 RULES: tuple[type[Rule], ...] = (
     EmptyRoiRule, InterpretedTypeMissingRule, InterpretedTypeUnknownRule, MultipleExternalRule, NoExternalRule,
-    DuplicateRoiNumberRule, RoiReferenceRule, StructureSetLabelRule,
+    DuplicateRoiNumberRule, RoiReferenceRule, StructureSetLabelRule, RoiIdentificationCodeRule,
 )
