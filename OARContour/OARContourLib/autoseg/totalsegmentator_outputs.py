@@ -34,7 +34,8 @@ import numpy as np
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..findings import Finding, Severity
-from ..mask_files import MaskInput, read_masks
+from ..mask_files import read_masks
+from ..mask_grid import MaskInput
 from ..naming.entries import TSMapping
 from ..naming.tables import load_tables
 from ..progress import ProgressCallback, report

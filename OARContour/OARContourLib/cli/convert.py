@@ -24,7 +24,8 @@ from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..file_names import file_stems
-from ..mask_files import mask_image, write_image
+from ..mask_files import write_image
+from ..mask_grid import mask_image
 from ..output_paths import OutputKind, check_output
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
 from ..seg_nrrd import Segment

@@ -7,9 +7,11 @@ import sys
 
 from ..ct.load import load_ct
 from ..findings import Finding, has_errors
-from ..mask_files import MaskInput, read_masks
+from ..mask_files import read_masks
+from ..mask_grid import MaskInput
 from ..naming.appearance import appearance
 from ..output_paths import OutputKind, check_output
+from ..rtstruct.contours import HoleEncoding
 from ..rtstruct.input_checks import check_label
 from ..rtstruct.model import ExportOptions, RoiType, Structure
 from ..rtstruct.profiles import PROFILE_IDS
@@ -30,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--label", default="OARContour", help="Structure Set Label (at most 16 characters)")
     parser.add_argument("--labels", metavar="TABLE", help="label,name CSV for a label image")
     parser.add_argument("--series", metavar="UID", help="CT Series Instance UID when CT_DIR holds several")
-    parser.add_argument("--holes", choices=["keyhole", "nested"], help="hole encoding (default: from the profile)")
+    parser.add_argument("--holes", choices=[h.value for h in HoleEncoding], help="hole encoding (default: from the profile)")
     parser.add_argument("--simplify-mm", type=float, default=0.0, help="contour simplification tolerance in mm")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -39,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_label(args.label)  # the writer checks it too; here before any input is read
-    options = ExportOptions(tps=args.tps, structure_set_label=args.label, hole_encoding=args.holes,
+    holes = HoleEncoding(args.holes) if args.holes else None
+    options = ExportOptions(tps=args.tps, structure_set_label=args.label, hole_encoding=holes,
                             simplify_tolerance_mm=max(args.simplify_mm, 0.0), overwrite=args.overwrite)
     ct = load_ct(args.ct_dir, args.series)
     masks, findings = read_masks(args.seg, ct.geometry, args.labels)

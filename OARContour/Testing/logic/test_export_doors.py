@@ -69,7 +69,7 @@ def test_cli_and_logic_write_the_same_observations(scene, logic, small_phantom, 
 
 def test_names_with_spaces_get_the_same_structure_through_both_doors(scene, logic, small_phantom) -> None:
     from OARContourLib.cli.export import _structure
-    from OARContourLib.mask_files import MaskInput
+    from OARContourLib.mask_grid import MaskInput
 
     ct_node = logic.loadCT(small_phantom.ct_dir)
     mask = np.zeros(load_ct(small_phantom.ct_dir).hu.shape, bool)

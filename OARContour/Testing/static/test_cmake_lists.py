@@ -199,6 +199,15 @@ def test_wheel_packages_cover_every_library_package(setuptools_config):
     assert not missing, f"pyproject.toml [tool.setuptools] packages lacks {missing}: the wheel would not contain them"
 
 
+def test_every_resources_folder_is_a_declared_package(setuptools_config):
+    # setuptools warns ("Package ... is absent from the packages configuration") for each folder of
+    # package data that is not listed; pip wheel and make demo then print a screen of warnings.
+    folders = {".".join(("OARContourLib.Resources", *path.relative_to(MODULE_DIR / "Resources").parts))
+               for path in (MODULE_DIR / "Resources").rglob("*") if path.is_dir() and "__pycache__" not in path.parts}
+    missing = sorted(folders - set(setuptools_config["packages"]))
+    assert not missing, f"pyproject.toml [tool.setuptools] packages lacks the resource folders {missing}"
+
+
 def test_wheel_resources_match_module_python_resources(setuptools_config):
     patterns = setuptools_config.get("package-data", {}).get("OARContourLib.Resources", [])
     resources = MODULE_DIR / "Resources"
