@@ -14,9 +14,6 @@ from ..rtstruct.model import GenerationAlgorithm, Structure
 
 #: ROI Generation Description (3006,0038) is LO: at most 64 characters.
 DESCRIPTION_MAX_CHARS = 64
-#: Colour of a name the naming tables do not know (deterministic, never hash-based).
-UNKNOWN_COLOR = (255, 0, 0)
-
 #: Reasons for skipped structures that scripts can match on.
 REASON_MANUAL = "manual"
 REASON_NEEDS_TOTALSEGMENTATOR = "needs TotalSegmentator"
