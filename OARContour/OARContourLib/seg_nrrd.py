@@ -15,7 +15,7 @@ from .ct.model import ImageGeometry
 from .errors import InputError
 from .findings import Finding
 from .mask_block import crop, paste
-from .mask_files import MaskInput, on_ct_grid
+from .mask_grid import MaskInput, on_ct_grid
 from .progress import ProgressCallback, report
 
 

@@ -9,14 +9,11 @@ import numpy as np
 
 from ..findings import Finding
 from ..mask_block import crop
-from ..naming.tables import load_tables
-from ..rtstruct.model import GenerationAlgorithm, RoiType, Structure
+from ..naming.appearance import appearance
+from ..rtstruct.model import GenerationAlgorithm, Structure
 
 #: ROI Generation Description (3006,0038) is LO: at most 64 characters.
 DESCRIPTION_MAX_CHARS = 64
-#: Colour of a name the naming tables do not know (deterministic, never hash-based).
-UNKNOWN_COLOR = (255, 0, 0)
-
 #: Reasons for skipped structures that scripts can match on.
 REASON_MANUAL = "manual"
 REASON_NEEDS_TOTALSEGMENTATOR = "needs TotalSegmentator"
@@ -68,10 +65,8 @@ def make_structure(name: str, mask: np.ndarray, description: str,
     block, offset = crop(mask.astype(bool, copy=False))
     if offset_kji is not None and block.size:
         offset = (offset[0] + offset_kji[0], offset[1] + offset_kji[1], offset[2] + offset_kji[2])
-    default = load_tables().default_for(name)
-    color = default.color if default else UNKNOWN_COLOR
-    roi_type = default.roi_type if default else RoiType.ORGAN
-    return Structure(name, block, offset, tuple(color), roi_type,  # type: ignore[arg-type]
-                     GenerationAlgorithm.AUTOMATIC, description)
+    look = appearance(name)
+    return Structure(name, block, offset, look.color, look.roi_type, GenerationAlgorithm.AUTOMATIC, description,
+                     look.code)
 
 

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
-from ..mask_files import MaskInput, read_masks
+from ..findings import Finding, Severity
+from ..mask_files import read_masks
+from ..mask_grid import MaskInput
 from ..naming.entries import TSMapping
 from ..naming.tables import load_tables
 from ..progress import ProgressCallback, report

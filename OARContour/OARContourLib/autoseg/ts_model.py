@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding, has_errors
+from ..findings import Finding, Severity, has_errors
 
 #: The TotalSegmentator release whose task configuration and class map OARContour was checked against.
 PINNED_VERSION = "2.18.0"

@@ -12,9 +12,8 @@ import logging
 import re
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from .ts_memory import available_memory_bytes, estimate_memory_bytes
 from .ts_model import PINNED_VERSION, PreflightReport, TSEnvironment, TSPlan, TSTaskRun, TSTaskStatus
 

@@ -28,7 +28,7 @@ import SimpleITK as sitk
 
 from ..ct.model import CTVolume
 from ..errors import EngineError
-from ..mask_files import image_on_grid
+from ..mask_grid import image_on_grid
 from ..progress import ProgressCallback, report
 from .ts_model import ROI_SUBSET_TASKS, TSTaskRun
 

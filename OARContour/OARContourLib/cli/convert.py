@@ -24,7 +24,9 @@ from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..file_names import file_stems
-from ..mask_files import mask_image, write_image
+from ..mask_files import write_image
+from ..mask_grid import mask_image
+from ..naming.appearance import appearance
 from ..output_paths import OutputKind, check_output
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
 from ..seg_nrrd import Segment
@@ -36,8 +38,6 @@ logger = logging.getLogger(__name__)
 FORMATS = ("nii.gz", "nrrd", "seg.nrrd")
 TABLE = "rois.csv"
 TABLE_COLUMNS = ("roi_number", "name", "type", "color_r", "color_g", "color_b", "voxels", "file")
-#: Segment colour when the RTSTRUCT gives none (deterministic, never from hash(name)).
-_DEFAULT_COLOR = (128, 174, 128)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -119,7 +119,7 @@ def write_table(path: Path, rois: Sequence[RoiMasks], files: Sequence[str]) -> N
 
 def write_seg_nrrd(path: Path, contents: StructureSetContents, ct: CTVolume) -> None:
     """One Slicer segmentation: a segment per ROI with its name, colour and ROI number tag."""
-    segments = [Segment(roi.name, roi.mask, roi.color or _DEFAULT_COLOR, {"DicomRtImport.RoiNumber": str(roi.number)},
+    segments = [Segment(roi.name, roi.mask, roi.color or appearance(roi.name).color, {"DicomRtImport.RoiNumber": str(roi.number)},
                         segment_id) for roi, segment_id in zip(contents.rois, file_stems([r.name for r in contents.rois]),
                                                                strict=True)]
     seg_nrrd.write_seg_nrrd(path, segments, ct.geometry.ijk_to_lps())

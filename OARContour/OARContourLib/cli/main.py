@@ -10,7 +10,22 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, EngineError, OARContourError
-from . import autoseg, compare, convert, demo, derive, export, inspect_ct, jobs, names, node, phantom, report, verify
+from . import (
+    autoseg,
+    compare,
+    convert,
+    demo,
+    derive,
+    export,
+    inspect_ct,
+    jobs,
+    names,
+    node,
+    phantom,
+    report,
+    rules,
+    verify,
+)
 from . import run as run_batch
 from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from .output import one_line, os_error_message
@@ -18,7 +33,7 @@ from .output import one_line, os_error_message
 logger = logging.getLogger(__name__)
 
 SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, compare, node, jobs,
-               run_batch)
+               run_batch, rules)
 
 
 def build_parser() -> argparse.ArgumentParser:

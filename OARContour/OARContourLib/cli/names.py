@@ -18,9 +18,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding, has_errors
+from ..findings import Finding, Severity, has_errors
 from ..naming.overrides import Overrides, load_overrides
 from ..naming.rename import RenameReport, rename_rtstruct
 from ..naming.resolve import AUTO_APPLY_CONFIDENCE, Suggestion, suggest

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..ct.load import load_ct
-from ..ct.problems import Severity
 from ..errors import InputError
+from ..findings import Severity
 from ..rtstruct.profiles import PROFILE_IDS
 from ..rtstruct.rules import RULES
 from ..rtstruct.verify import VerificationReport, verify_rtstruct

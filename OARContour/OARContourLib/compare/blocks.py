@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ct.model import ImageGeometry
-from ..mask_files import MaskInput
+from ..mask_grid import MaskInput
 
 
 @dataclass(frozen=True)

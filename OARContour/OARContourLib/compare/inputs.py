@@ -15,7 +15,8 @@ from ..ct.model import CTVolume
 from ..errors import InputError
 from ..findings import Finding
 from ..mask_block import crop
-from ..mask_files import MASK_SUFFIXES, MaskInput, read_masks
+from ..mask_files import MASK_SUFFIXES, read_masks
+from ..mask_grid import MaskInput
 from ..progress import ProgressCallback
 from ..rtstruct.parse import ReadCode
 from ..rtstruct.read import read_rtstruct

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dicom_compat import decoder_problem
+from ..findings import Severity
 from .damage import check_damage
 from .model import ImageGeometry
-from .problems import GRID_BREAKING, ProblemCode, ProblemList, Severity
+from .problems import GRID_BREAKING, ProblemCode, ProblemList
 from .scan import FileHeader, SeriesFiles
 
 #: Two slices closer than this along the normal are duplicates.

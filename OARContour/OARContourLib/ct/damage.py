@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from pydicom.uid import UID
 
-from .problems import ProblemCode, ProblemList, Severity
+from ..findings import Severity
+from .problems import ProblemCode, ProblemList
 from .scan import FileHeader
 
 #: Bytes of the Pixel Data element's own tag, VR and length: implicit VR, explicit VR (OB/OW).

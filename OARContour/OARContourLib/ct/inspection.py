@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..findings import Severity
 from ..progress import ProgressCallback
 from .checks import SeriesLayout, analyse_series
-from .problems import Problem, ProblemCode, ProblemList, Severity
+from .problems import Problem, ProblemCode, ProblemList
 from .scan import ScannedFolder, SeriesFiles, scan_folder
 
 JSON_SCHEMA = "oarcontour.inspect/1"

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GeometryError, InputError
+from ..findings import Severity
 from ..progress import ProgressCallback, scaled
 from .checks import SeriesLayout
 from .inspection import Inspection, inspect_folder
 from .model import CTVolume, SeriesReference, SliceReference
 from .pixels import stack_hu
-from .problems import GRID_BREAKING, Severity
+from .problems import GRID_BREAKING
 from .scan import FileHeader
 
 logger = logging.getLogger(__name__)

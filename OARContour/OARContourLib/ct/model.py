@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .problems import Problem, Severity
+from ..findings import Severity
+from .problems import Problem
 
 #: Diagonal that turns LPS into RAS (Slicer's world) and back.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])

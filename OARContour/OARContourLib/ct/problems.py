@@ -6,10 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class Severity(str, enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+from ..findings import Severity  # re-exported: the one home of Severity is findings.py
 
 
 class ProblemCode(str, enum.Enum):
@@ -31,6 +28,38 @@ class ProblemCode(str, enum.Enum):
     INVALID_PIXEL_SPACING = "INVALID_PIXEL_SPACING"
     INVALID_POSITION = "INVALID_POSITION"
     DUPLICATE_SOP_INSTANCE_UID = "DUPLICATE_SOP_INSTANCE_UID"
+
+    @property
+    def severity(self) -> Severity:
+        """How bad the problem is (the severity every place reporting it uses)."""
+        return Severity.WARNING if self in _WARNINGS else Severity.ERROR
+
+    @property
+    def description(self) -> str:
+        """One line saying what is checked (``oarcontour rules``)."""
+        return _DESCRIPTIONS[self]
+
+
+_WARNINGS = frozenset({ProblemCode.MULTIPLE_SERIES, ProblemCode.NOT_CT, ProblemCode.SINGLE_SLICE,
+                       ProblemCode.UNREADABLE_FILE})
+_DESCRIPTIONS = {
+    ProblemCode.MULTIPLE_SERIES: "The folder holds one image series (else pick one by Series Instance UID).",
+    ProblemCode.MISSING_SLICE: "No slice is missing between the first and the last (regular slice spacing).",
+    ProblemCode.DUPLICATE_POSITION: "No two slices share one position.",
+    ProblemCode.NON_UNIFORM_SPACING: "Slices are evenly spaced.",
+    ProblemCode.GANTRY_TILT: "Slices are perpendicular to their stacking direction (no gantry tilt).",
+    ProblemCode.INCONSISTENT_GEOMETRY: "Every slice has the same orientation, size and pixel spacing.",
+    ProblemCode.UNREADABLE_FILE: "Every file of the folder is readable DICOM (others are skipped).",
+    ProblemCode.MISSING_UID: "Every slice has its Study, Series, Frame of Reference and SOP Instance UIDs.",
+    ProblemCode.UNSUPPORTED_COMPRESSION: "The pixel data can be decoded by the installed pydicom handlers.",
+    ProblemCode.NO_IMAGE_SERIES: "The folder holds at least one image series.",
+    ProblemCode.SINGLE_SLICE: "The series has more than one slice.",
+    ProblemCode.NOT_CT: "The series is a CT (Modality CT).",
+    ProblemCode.TRUNCATED_PIXEL_DATA: "Every slice has all of its pixel data.",
+    ProblemCode.INVALID_PIXEL_SPACING: "Pixel Spacing is two positive numbers.",
+    ProblemCode.INVALID_POSITION: "Image Position (Patient) is three finite numbers.",
+    ProblemCode.DUPLICATE_SOP_INSTANCE_UID: "No two files share a SOP Instance UID.",
+}
 
 
 #: Problems after which the slices cannot be stacked into one regular voxel grid.

@@ -117,10 +117,6 @@ class DirectionalMargin:
     def is_uniform(self) -> bool:
         return len({getattr(self, f.name) for f in fields(self)}) == 1
 
-    @property
-    def largest_mm(self) -> float:
-        return max(getattr(self, f.name) for f in fields(self))
-
     def to_dict(self) -> dict[str, Any]:
         return {d.name.lower(): self.toward(d) for d in PatientDirection}
 

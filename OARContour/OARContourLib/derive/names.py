@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NamingError
+from ..naming.appearance import appearance
 from ..naming.entries import Color
 from ..naming.grammar import TARGET_RE
 from ..naming.markers import Markers, compose
@@ -128,12 +129,12 @@ def describe(name: str, fallback: RoiType, tables: NamingTables | None = None) -
 
     ``z`` helpers are always CONTROL: they are not used for dose evaluation (TG-263 rule 9).
     """
-    default = (tables or load_tables()).default_for(name)
+    look = appearance(name, tables=tables or load_tables())
     if name.startswith("z"):
-        return DerivedName(name, RoiType.CONTROL, default.color if default else FALLBACK_COLOR)
-    if default is None:
+        return DerivedName(name, RoiType.CONTROL, look.color if look.known else FALLBACK_COLOR)
+    if not look.known:  # the recipe knows the kind of result better than rules on the name
         return DerivedName(name, fallback, FALLBACK_COLOR)
-    return DerivedName(name, default.roi_type, default.color)
+    return DerivedName(name, look.roi_type, look.color)
 
 
 def _first_fitting(candidates: list[str], kind: str, example: str) -> str:

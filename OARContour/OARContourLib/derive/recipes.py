@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..naming.tables import NamingTables, load_tables
 from ..naming.validate import validate_name
 from ..progress import ProgressCallback, report

@@ -14,7 +14,7 @@ import numpy as np
 from ..compare import ComparisonResult, StructureSet, compare_structure_sets
 from ..ct.model import ImageGeometry
 from ..errors import InputError
-from ..mask_files import MaskInput
+from ..mask_grid import MaskInput
 from ..progress import ProgressCallback
 from . import navigation, segmentation_nodes, workflow
 

@@ -20,17 +20,16 @@ from ..autoseg import run_autoseg
 from ..compare import ComparisonResult
 from ..ct.load import load_ct
 from ..ct.model import CTVolume, SeriesReference
-from ..ct.problems import Severity
 from ..derive import apply_recipes
 from ..derive.recipes import Recipe
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..naming.overrides import Overrides
 from ..naming.resolve import AUTO_APPLY_CONFIDENCE
 from ..phantom import write_phantom
 from ..progress import ProgressCallback
 from ..qa import check_structures
-from ..rtstruct.model import ExportOptions
+from ..rtstruct.model import ExportEngine, ExportOptions
 from ..rtstruct.write import write_rtstruct
 from . import (
     comparison,
@@ -287,7 +286,7 @@ class OARContourLogic:
         ctNode: Any,
         outputDir: str | Path,
         tps: str = "generic",
-        engine: str = "builtin",
+        engine: str = ExportEngine.BUILTIN.value,
         structureSetLabel: str = "OARContour",
         overwrite: bool = False,
         rereference: bool = True,
@@ -316,14 +315,15 @@ class OARContourLogic:
             As for :func:`OARContourLib.rtstruct.write.write_rtstruct`; ExportError also when
             SlicerRT reports an error.
         """
-        if engine not in ("builtin", "slicerrt"):
-            raise InputError(f"Unknown RTSTRUCT export engine '{engine}'.", hint="Use engine='builtin' or 'slicerrt'.")
-        if engine == "slicerrt":
+        if engine not in ExportEngine._value2member_map_:
+            raise InputError(f"Unknown RTSTRUCT export engine '{engine}'.",
+                             hint=f"Use engine={' or '.join(repr(e.value) for e in ExportEngine)}.")
+        if engine == ExportEngine.SLICERRT:
             slicerrt_export.require_slicerrt()
         volume = self._ct_volume(ctNode)
         structures = segmentation_nodes.read_structures(segNode, ctNode)
         target = Path(outputDir) / f"RS_{structureSetLabel}.dcm"
-        if engine == "slicerrt":
+        if engine == ExportEngine.SLICERRT:
             result = slicerrt_export.export_with_slicerrt(
                 ctNode.GetScene(), segNode, ctNode, volume, structures, target, tps=tps,
                 structure_set_label=structureSetLabel, rereference=rereference, overwrite=overwrite)

@@ -14,12 +14,13 @@ from ..autoseg.engines import REGISTRY, engine_for
 from ..autoseg.selection import select_structures
 from ..errors import InputError
 from ..naming.tables import NamingTables, load_tables
+from ..rtstruct.model import ExportEngine
 from ..rtstruct.profiles import PROFILE_IDS, load_profile
 from .slicerrt_export import slicerrt_available
 
-BUILTIN_EXPORT = "builtin"
-SLICERRT_EXPORT = "slicerrt"
-EXPORT_ENGINES = (BUILTIN_EXPORT, SLICERRT_EXPORT)
+BUILTIN_EXPORT = ExportEngine.BUILTIN.value
+SLICERRT_EXPORT = ExportEngine.SLICERRT.value
+EXPORT_ENGINES = tuple(e.value for e in ExportEngine)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..ct.problems import Severity
 from ..errors import InputError, NamingError
+from ..finding_codes import FindingCode
+from ..findings import Severity
+from ..name_rules import name_key
 from ..naming.laterality import Side, read_side, side_of_name
 from ..naming.normalize import raw_tokens
 from ..naming.overrides import Overrides
@@ -73,7 +75,8 @@ def name_rows(segmentation_node: Any, overrides: Overrides | None, min_confidenc
         decision = naming_decision(segment_id, segment.GetName(), overrides, min_confidence)
         rows.append(NameRow(segment_id, decision.old_name, decision.new_name, decision.confidence,
                             # The type and colour the export would write (segmentation_nodes.read_structures).
-                            segmentation_nodes.roi_type_of(segment, tables), segmentation_nodes.color_of(segment),
+                            segmentation_nodes.appearance_of(segment, tables).roi_type,
+                            segmentation_nodes.color_of(segment),
                             decision.applied, decision.reason))
     return rows
 
@@ -147,8 +150,8 @@ def _check_name(name: str, tables: NamingTables) -> None:
 def _check_unique(segmentation_node: Any, segment_id: str, name: str) -> None:
     segmentation = segmentation_node.GetSegmentation()
     for other_id in segmentation_nodes.segment_ids(segmentation_node):
-        if other_id != segment_id and segmentation.GetSegment(other_id).GetName().casefold() == name.casefold():
+        if other_id != segment_id and name_key(segmentation.GetSegment(other_id).GetName()) == name_key(name):
             raise NamingError(f"Segment '{other_id}' is already named '{segmentation.GetSegment(other_id).GetName()}'.",
-                              code="NAME_DUPLICATE",
+                              code=FindingCode.DUPLICATE_ROI_NAME.code,
                               hint="Planning systems compare names ignoring case; merge the segments or choose "
                                    "another name.")

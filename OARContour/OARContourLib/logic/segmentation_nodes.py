@@ -8,7 +8,7 @@ RTSTRUCT semantics that Slicer has no field for go into segment tags:
 - ``OARContour.ROIGenerationDescription``: free text.
 
 Reading back, a segment without tags (drawn by hand, from TotalSegmentator, ...) takes its type
-from the naming tables' default for its name, else ``ORGAN``, and is ``MANUAL``.
+from :func:`~OARContourLib.naming.appearance.appearance` (tables, then rules on the name) and is ``MANUAL``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import vtk
 from .. import segment_tags
 from ..errors import InputError
 from ..mask_block import MaskBlock, crop
+from ..naming.appearance import Appearance, appearance
 from ..naming.tables import NamingTables, load_tables
 from ..rtstruct.model import RoiType, Structure, full_mask  # noqa: F401 (re-exported for the Logic's callers)
 from . import segment_layers, subject_hierarchy
@@ -139,11 +140,10 @@ def read_structures(segmentation_node: Any, ct_node: Any, tables: NamingTables |
     for segment_id, found in segment_blocks(segmentation_node, ct_node).items():
         segment = segmentation.GetSegment(segment_id)
         block, offset = (found.block, found.offset_kji) if crop_masks else (found.full(shape), (0, 0, 0))
-        tags = _tags(segment)
+        look = appearance_of(segment, tables)
         structures.append(Structure(
-            name=segment.GetName(), mask=block, offset_kji=offset, color=color_of(segment),
-            roi_type=roi_type_of(segment, tables), algorithm=segment_tags.algorithm_from(tags),
-            description=segment_tags.description_from(tags),
+            name=segment.GetName(), mask=block, offset_kji=offset, color=look.color, roi_type=look.roi_type,
+            algorithm=look.algorithm, description=look.description, code=look.code,
         ))
     return structures
 
@@ -158,10 +158,10 @@ def _tags(segment: Any) -> dict[str, str]:
     return tags
 
 
-def roi_type_of(segment: Any, tables: NamingTables) -> RoiType:
-    """The tagged RT ROI type, else the naming tables' default for the name, else ORGAN."""
-    default = tables.default_for(segment.GetName())
-    return segment_tags.roi_type_from(_tags(segment), default.roi_type if default is not None else RoiType.ORGAN)
+def appearance_of(segment: Any, tables: NamingTables | None = None) -> Appearance:
+    """What the export writes for ``segment``: :func:`~OARContourLib.naming.appearance.appearance` of its
+    name, tags and colour (the CLI's ``export`` asks the same function)."""
+    return appearance(segment.GetName(), _tags(segment), color=color_of(segment), tables=tables)
 
 
 def color_of(segment: Any) -> tuple[int, int, int]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..ct.load import load_ct
 from ..errors import ExportError, InputError
+from ..naming.appearance import appearance
 from ..rtstruct.model import GenerationAlgorithm, RoiType, Structure
 from ..rtstruct.read import read_rtstruct
 from ..service.ledger import Job, JobState, Ledger
@@ -52,8 +53,9 @@ def load_job(logic: Any, job_id: int | str, ledger_path: str | Path | None) -> A
     ct_node = logic.loadCT(job["ct_dir"], seriesUID=job.series_uid)
     volume = load_ct(job["ct_dir"], job.series_uid)
     contents = read_rtstruct(job["rtstruct_path"], volume)
-    structures = [Structure(roi.name, roi.mask, color=roi.color or (255, 0, 0), roi_type=_roi_type(roi.roi_type),
-                            algorithm=_algorithm(roi.generation_algorithm)) for roi in contents.rois]
+    structures = [Structure(roi.name, roi.mask, color=roi.color or appearance(roi.name).color,
+                            roi_type=_roi_type(roi.roi_type, roi.name), algorithm=_algorithm(roi.generation_algorithm))
+                  for roi in contents.rois]
     seg_node = segmentation_nodes.create_segmentation_node(logic.scene, ct_node, structures, f"Job {job.id}")
     seg_node.SetAttribute(JOB_ATTRIBUTE, str(job.id))
     seg_node.SetAttribute(CT_NODE_ATTRIBUTE, ct_node.GetID())
@@ -110,11 +112,11 @@ def _ct_node(logic: Any, seg_node: Any) -> Any:
     return ct_node
 
 
-def _roi_type(text: str) -> RoiType:
+def _roi_type(text: str, name: str) -> RoiType:
     try:
         return RoiType(text)
-    except ValueError:
-        return RoiType.ORGAN
+    except ValueError:  # empty or a vendor's own term: as an export of the name would type it
+        return appearance(name).roi_type
 
 
 def _algorithm(text: str) -> GenerationAlgorithm:

@@ -29,7 +29,7 @@ from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..errors import ExportError, InputError
 from ..rtstruct.dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
-from ..rtstruct.model import Structure
+from ..rtstruct.model import ExportEngine, Structure
 from ..rtstruct.roi_metadata import metadata_of
 from ..rtstruct.slicerrt_fixup import fix_slicerrt_rtstruct
 from . import subject_hierarchy, workflow
@@ -215,7 +215,7 @@ def export_with_slicerrt(scene: Any, seg_node: Any, ct_node: Any, ct: CTVolume, 
                                                            overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return workflow.verified_export(target, export, reference_ct, structures, tps, engine="slicerrt",
+    return workflow.verified_export(target, export, reference_ct, structures, tps, engine=ExportEngine.SLICERRT.value,
                                     ct_copy_dir=ct_copy)
 
 

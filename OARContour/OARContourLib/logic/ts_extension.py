@@ -35,7 +35,7 @@ from ..autoseg.ts_model import PINNED_VERSION, ROI_SUBSET_TASKS, TSTaskRun
 from ..autoseg.ts_preflight import version_findings
 from ..errors import EngineError, InputError
 from ..findings import Finding
-from ..mask_files import MaskInput
+from ..mask_grid import MaskInput
 from ..progress import ProgressCallback, report
 from ..rtstruct.model import Structure
 from ..startup import install_command

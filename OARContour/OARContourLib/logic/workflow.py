@@ -25,7 +25,7 @@ from ..ct.model import LPS_TO_RAS, CTVolume
 from ..errors import InputError
 from ..mask_block import MaskBlock
 from ..naming.resolve import suggest
-from ..rtstruct.model import GenerationAlgorithm, Structure, full_mask
+from ..rtstruct.model import ExportEngine, GenerationAlgorithm, Structure, full_mask
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from ..rtstruct.write import ExportReport
 from . import dicom_files, volume_nodes
@@ -43,7 +43,7 @@ class ExportResult:
     export: ExportReport
     verification: VerificationReport
     verification_path: Path
-    engine: str = "builtin"
+    engine: str = ExportEngine.BUILTIN.value
     ct_copy_dir: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:

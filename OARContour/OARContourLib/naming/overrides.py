@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..ct.problems import Severity
 from ..errors import InputError
+from ..findings import Severity
 from ..rtstruct.model import RoiType
 from .laterality import Side, read_side, side_of_name
 from .normalize import raw_tokens
 from .organs import Candidate
 
 if TYPE_CHECKING:
-    from .tables import NamingTables, StructureDefault
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +65,6 @@ class Overrides:
         """The first row mapping to ``tg263_name`` that sets a colour or a type."""
         return next((e for e in self.entries.values()
                      if e.tg263_name == tg263_name and (e.color is not None or e.roi_type is not None)), None)
-
-
-@dataclass(frozen=True)
-class Appearance:
-    """Display colour and RT ROI Interpreted Type for a name; None where nothing is known."""
-
-    color: tuple[int, int, int] | None
-    roi_type: RoiType | None
-
-
-def appearance_for(tg263_name: str, tables: NamingTables, overrides: Overrides | None = None) -> Appearance:
-    """Colour and type of ``tg263_name``: the institution's values merged over the tables' defaults."""
-    default: StructureDefault | None = tables.default_for(tg263_name)
-    entry = overrides.entry_for(tg263_name) if overrides is not None else None
-    color = (entry.color if entry else None) or (default.color if default else None)
-    roi_type = (entry.roi_type if entry else None) or (default.roi_type if default else None)
-    return Appearance(color, roi_type)
 
 
 def load_overrides(csv_path: str | Path) -> Overrides:

@@ -23,9 +23,10 @@ from ..atomic import write_file
 from ..dicom_compat import save_dataset
 from ..errors import InputError
 from ..rtstruct.parse import read_dataset
+from .appearance import Appearance, appearance
 from .laterality import Side, read_side, side_of_name
 from .normalize import raw_tokens
-from .overrides import Appearance, Overrides, appearance_for
+from .overrides import Overrides
 from .resolve import AUTO_APPLY_CONFIDENCE, Suggestion, suggest
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def _apply(dataset: Dataset, plans: list[_Plan], tables: NamingTables, overrides
             continue
         if plan.new:
             _set_name(dataset, plan.number, plan.old, plan.new)
-        roi_type, color = _fill_defaults(dataset, plan.number, appearance_for(final, tables, overrides))
+        roi_type, color = _fill_defaults(dataset, plan.number, appearance(final, overrides=overrides, tables=tables))
         record = RenamedRoi(plan.number, plan.old, final, plan.top.confidence if plan.top else 1.0,
                             plan.top.reason if plan.top else "", roi_type, color)
         if plan.new:
@@ -245,13 +246,16 @@ def _set_name(dataset: Dataset, number: int, old: str, new: str) -> None:
 
 
 def _fill_defaults(dataset: Dataset, number: int, appearance: Appearance) -> tuple[str | None, tuple | None]:
-    """Write the default type and colour only where the element is missing or empty."""
+    """Write the default type and colour only where the element is missing or empty (names the tables
+    or the overrides know; others keep what they have)."""
     roi_type_set = color_set = None
+    if not appearance.known:
+        return None, None
     if appearance.roi_type is not None:
         for item in _items(dataset, "RTROIObservationsSequence", "ReferencedROINumber", number):
             if not str(item.get("RTROIInterpretedType") or "").strip():
                 item.RTROIInterpretedType = roi_type_set = appearance.roi_type.value
-    if appearance.color is not None:
+    if appearance.color:
         for item in _items(dataset, "ROIContourSequence", "ReferencedROINumber", number):
             if "ROIDisplayColor" not in item or not item.ROIDisplayColor:
                 item.ROIDisplayColor = list(appearance.color)

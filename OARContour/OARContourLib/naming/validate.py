@@ -10,7 +10,7 @@ capitalisation, PRV margin format, qualifier order, unconfirmed (mCODE) or const
 Codes: ``NAME_EMPTY``, ``NAME_TOO_LONG``, ``NAME_TOO_LONG_FOR_TPS``, ``NAME_SPACES``,
 ``NAME_CHARACTERS``, ``NAME_CHARACTERS_FOR_TPS``, ``NAME_SPECIAL_CHARACTER``, ``NAME_TEMPLATE``,
 ``NAME_CAPITALISATION``, ``NAME_PRV_FORMAT``, ``NAME_QUALIFIER_ORDER``, ``NAME_NOT_TG263``,
-``NAME_UNCONFIRMED``, ``NAME_CONSTRUCTED``; :func:`check_unique` adds ``NAME_DUPLICATE`` and
+``NAME_UNCONFIRMED``, ``NAME_CONSTRUCTED``; :func:`check_unique` adds ``DUPLICATE_ROI_NAME`` and
 ``NAME_SIMILAR``.
 """
 
@@ -20,8 +20,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..ct.problems import Severity
-from ..findings import Finding
+from ..finding_codes import FindingCode
+from ..findings import Finding, Severity
+from ..name_rules import duplicate_groups, name_key
 from ..rtstruct.profiles import TPSProfile, load_profile
 from .entries import UNCONFIRMED
 from .grammar import ORDER, PRV_FORMAT, SPECIAL, CompoundName, Operand, parse_compound, prv_margin_problem
@@ -30,7 +31,7 @@ from .tables import NamingTables, load_tables
 MAX_LENGTH = 16
 ALLOWED = re.compile(r"[A-Za-z0-9_~^!.\-]")
 ERROR_CODES = frozenset({"NAME_EMPTY", "NAME_TOO_LONG", "NAME_TOO_LONG_FOR_TPS", "NAME_SPACES", "NAME_CHARACTERS",
-                         "NAME_CHARACTERS_FOR_TPS", SPECIAL, "NAME_TEMPLATE", "NAME_DUPLICATE"})
+                         "NAME_CHARACTERS_FOR_TPS", SPECIAL, "NAME_TEMPLATE", FindingCode.DUPLICATE_ROI_NAME.code})
 #: Findings that still leave a name a valid TG-263 name or compound (they are about provenance).
 INFORMATIONAL = frozenset({"NAME_UNCONFIRMED", "NAME_CONSTRUCTED"})
 HINTS = {
@@ -98,16 +99,13 @@ def check_unique(names: Iterable[str]) -> list[Finding]:
     ``VB_S`` and ``VBs`` differ only by a separator; a case- and separator-insensitive system or a
     person reading a list can confuse them.
     """
+    names = list(names)
+    findings = [FindingCode.DUPLICATE_ROI_NAME.finding(
+        f"{len(group)} structures share the name {', '.join(repr(n) for n in group)} (ignoring case).", group[0])
+        for group in duplicate_groups(names)]
     by_case: dict[str, list[str]] = defaultdict(list)
     for name in names:
-        by_case[name.casefold()].append(name)
-    findings = []
-    for group in by_case.values():
-        if len(group) > 1:
-            spelled = ", ".join(f"'{n}'" for n in group)
-            findings.append(_finding("NAME_DUPLICATE", f"{len(group)} structures share the name {spelled} "
-                                                       "(ignoring case).", group[0],
-                                     hint="Some planning systems compare names ignoring case; rename or merge them."))
+        by_case[name_key(name)].append(name)
     by_letters: dict[str, list[str]] = defaultdict(list)
     for key, group in by_case.items():
         by_letters[key.replace("_", "")].append(group[0])

@@ -70,10 +70,6 @@ class PatientPosition(str, enum.Enum):
         sx, sy, _ = self.axis_signs
         return (sx, 0.0, 0.0, 0.0, sy, 0.0)
 
-    @property
-    def is_prone(self) -> bool:
-        return self.axis_signs[1] < 0
-
 
 @dataclass(frozen=True, eq=False)
 class PhantomVolume:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..mask_files import mask_image, write_image
+from ..mask_files import write_image
+from ..mask_grid import mask_image
 from ..progress import ProgressCallback, report
 from .model import PhantomVolume
 

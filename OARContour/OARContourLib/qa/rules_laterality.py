@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..ct.problems import Severity
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..rtstruct.model import Structure, full_mask
 from .context import QAContext
 from .rule import QARule
@@ -43,6 +42,7 @@ class Laterality(QARule):
     """A lateral structure on the wrong side (pairs swapped as a whole are :class:`SwappedPair`)."""
 
     code = "LATERALITY"
+    description = "A lateral structure (X_L, X_R) lies on the wrong side of the patient's midline."
     severity = Severity.ERROR
     hint = "Check the side in the name against the image (patient left is +x in LPS)."
 
@@ -61,6 +61,7 @@ class SwappedPair(QARule):
     """``X_L`` and ``X_R`` both on the wrong side: the names are swapped."""
 
     code = "SWAPPED_PAIR"
+    description = "X_L and X_R both on the wrong side: the names are swapped."
     severity = Severity.ERROR
     hint = "Swap the names of the two structures."
 
@@ -73,6 +74,7 @@ class PairSameSide(QARule):
     """``X_L`` and ``X_R`` both on one side of the patient's midline: one of them has the wrong side."""
 
     code = "PAIR_SAME_SIDE"
+    description = "X_L and X_R both on one side of the patient's midline: one of them has the wrong side."
     severity = Severity.ERROR
     hint = "One of the pair is on the wrong side or is part of the other: review both against the image."
 
@@ -91,6 +93,7 @@ class PairConnected(QARule):
     """``X_L`` and ``X_R`` overlap or form one connected region: one organ cut in two and named twice."""
 
     code = "PAIR_CONNECTED"
+    description = "X_L and X_R overlap or form one connected region: one organ cut in two and named twice."
     severity = Severity.ERROR
     hint = "A left/right pair must be two separate organs: merge the parts and name the organ by its side."
 

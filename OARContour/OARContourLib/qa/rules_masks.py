@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ct.problems import Severity
+from ..finding_codes import FindingCode
 from ..findings import Finding
 from ..rtstruct.model import Structure
 from .context import MAY_LEAVE_BODY, QAContext
@@ -21,8 +21,9 @@ DISCONTINUOUS = frozenset({"vbs", "bone", "bones", "ribs", "ribs_l", "ribs_r", "
 class EmptyStructure(QARule):
     """A structure with no voxels (nothing to export or plan on)."""
 
-    code = "EMPTY_STRUCTURE"
-    severity = Severity.ERROR
+    code = FindingCode.EMPTY_ROI.code
+    description = FindingCode.EMPTY_ROI.description
+    severity = FindingCode.EMPTY_ROI.severity
     hint = "Contour the structure or remove it before export."
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -34,6 +35,7 @@ class TinyStructure(QARule):
     """A structure below :data:`TINY_CC`, measured in voxels times the grid's voxel volume."""
 
     code = "TINY_STRUCTURE"
+    description = "A structure smaller than 0.1 cc (voxels times the voxel volume)."
     hint = "Check for a stray voxel or a structure contoured on the wrong slice."
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -50,6 +52,7 @@ class VolumeImplausible(QARule):
     """An organ volume outside the range of ``Resources/QA/organ_volumes.csv``."""
 
     code = "VOLUME_IMPLAUSIBLE"
+    description = "An organ volume outside the range of Resources/QA/organ_volumes.csv."
     hint = "Check the contour (wrong organ, missing slices, leak); ranges are in Resources/QA/organ_volumes.csv."
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -70,6 +73,7 @@ class SliceGap(QARule):
     """Slices without the structure between its first and last slice."""
 
     code = "SLICE_GAP"
+    description = "Slices without the structure between its first and last slice."
     hint = "Contour the missing slices (or interpolate) so the structure is continuous."
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -91,6 +95,7 @@ class OutsideBody(QARule):
     """More than :data:`OUTSIDE_FRACTION` of a structure outside Body/External."""
 
     code = "OUTSIDE_BODY"
+    description = "More than 1 % of a structure lies outside Body/External."
     hint = "Crop the structure to the Body/External outline, or fix the outline."
 
     def check(self, context: QAContext) -> list[Finding]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..ct.problems import Severity
-from ..findings import Finding
+from ..finding_codes import FindingCode
+from ..findings import Finding, Severity
+from ..name_rules import externals
 from ..naming.validate import check_unique, validate_name
-from ..rtstruct.model import RoiType
 from .context import QAContext
 from .rule import QARule
 
@@ -14,6 +14,7 @@ class TemplateMissing(QARule):
     """A required structure of the chosen site template is absent (compared ignoring case)."""
 
     code = "TEMPLATE_MISSING"
+    description = "A required structure of the chosen site template is absent (compared ignoring case)."
     hint = "Contour the missing structure (or choose another site template)."
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -29,12 +30,13 @@ class TemplateMissing(QARule):
 class MultipleExternal(QARule):
     """More than one structure of RT ROI type EXTERNAL."""
 
-    code = "MULTIPLE_EXTERNAL"
-    severity = Severity.ERROR
-    hint = "Keep one EXTERNAL structure (Body); set the others to ORGAN or CONTROL."
+    code = FindingCode.MULTIPLE_EXTERNAL.code
+    description = FindingCode.MULTIPLE_EXTERNAL.description
+    severity = FindingCode.MULTIPLE_EXTERNAL.severity
+    hint = FindingCode.MULTIPLE_EXTERNAL.hint
 
     def check(self, context: QAContext) -> list[Finding]:
-        external = [s.name for s in context.structures if s.roi_type is RoiType.EXTERNAL]
+        external = externals((s.name, s.roi_type) for s in context.structures)
         if len(external) < 2:
             return []
         listed = ", ".join(f"'{n}'" for n in external)
@@ -45,6 +47,7 @@ class NameInvalidForTps(QARule):
     """Error-level findings of :func:`~..naming.validate.validate_name` for the TPS profile."""
 
     code = "NAME_INVALID_FOR_TPS"
+    description = "A name the TPS profile refuses (length, characters), as naming.validate reports it."
     severity = Severity.ERROR
 
     def check(self, context: QAContext) -> list[Finding]:
@@ -61,9 +64,10 @@ class NameInvalidForTps(QARule):
 class NameDuplicate(QARule):
     """Names equal ignoring case (:func:`~..naming.validate.check_unique`)."""
 
-    code = "NAME_DUPLICATE"
-    severity = Severity.ERROR
+    code = FindingCode.DUPLICATE_ROI_NAME.code
+    description = FindingCode.DUPLICATE_ROI_NAME.description
+    severity = FindingCode.DUPLICATE_ROI_NAME.severity
+    hint = FindingCode.DUPLICATE_ROI_NAME.hint
 
     def check(self, context: QAContext) -> list[Finding]:
-        return [Finding(self.code, self.severity, f.message, roi_name=f.roi_name, hint=f.hint)
-                for f in check_unique(s.name for s in context.structures) if f.severity is Severity.ERROR]
+        return [f for f in check_unique(s.name for s in context.structures) if f.code == self.code]

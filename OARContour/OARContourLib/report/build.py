@@ -14,8 +14,8 @@ from .. import __version__
 from ..atomic import write_file
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..errors import InputError
+from ..findings import Severity
 from ..progress import ProgressCallback, report, scaled
 from .content import ReviewContent, collect
 from .page import PageInputs, render_page

@@ -18,22 +18,16 @@ from pydicom.errors import InvalidDicomError
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..findings import Finding
-from ..naming.tables import load_tables
+from ..naming.appearance import appearance
 from ..progress import ProgressCallback, report, scaled
 from ..qa import check_structures
 from ..rtstruct.model import RoiType, Structure
 from ..rtstruct.parse import ReadCode
 from ..rtstruct.read import RoiMasks, StructureSetContents, read_rtstruct
-from ..rtstruct.roi_types import default_roi_type
 from ..rtstruct.verify import verify_rtstruct
 from .render import Color
 
 logger = logging.getLogger(__name__)
-
-#: Colours for ROIs with no ROI Display Color and a name the tables do not know (fixed: same page every run).
-PALETTE: tuple[Color, ...] = (
-    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-    (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255))
 
 HEADER_KEYWORDS = ("PatientName", "PatientID", "StudyDescription", "StudyDate", "StructureSetLabel",
                    "StructureSetDate", "Manufacturer", "ManufacturerModelName")
@@ -87,7 +81,7 @@ def collect(rtstruct_path: Path, ct: CTVolume, tps: str, template: str | None,
     report(progress, 0.6, "Verifying the RTSTRUCT")
     verified = verify_rtstruct(rtstruct_path, ct, tps)
     report(progress, 0.8, "Checking the structures")
-    colors = [_color(roi, index) for index, roi in enumerate(contents.rois)]
+    colors = [_color(roi) for roi in contents.rois]
     qa_input = [Structure(roi.name, roi.block, roi.offset_kji, color=color, roi_type=_roi_type(roi))
                 for roi, color in zip(contents.rois, colors, strict=True)]
     qa_findings = check_structures(qa_input, ct, template=template, tps=tps)
@@ -113,18 +107,16 @@ def _check_belongs(contents: StructureSetContents, ct: CTVolume, path: Path) -> 
                          hint="Pass --ct the folder of the CT series the structures were drawn on.")
 
 
-def _color(roi: RoiMasks, index: int) -> Color:
-    if roi.color is not None:
-        return roi.color
-    default = load_tables().default_for(roi.name)
-    return tuple(default.color) if default else PALETTE[index % len(PALETTE)]  # type: ignore[return-value]
+def _color(roi: RoiMasks) -> Color:
+    """The ROI Display Color, else the colour an export would give the name."""
+    return roi.color if roi.color is not None else appearance(roi.name).color
 
 
 def _roi_type(roi: RoiMasks) -> RoiType:
     try:
         return RoiType(roi.roi_type)
     except ValueError:  # empty or a vendor's own term: QA treats it as the name suggests
-        return default_roi_type(roi.name)
+        return appearance(roi.name).roi_type
 
 
 def _unique(findings: list[Finding]) -> tuple[Finding, ...]:

@@ -78,11 +78,6 @@ class LoopSet:
         """``(n_loops,)`` bool, True for hole loops."""
         return self.parent >= 0
 
-    @property
-    def point_slice_k(self) -> np.ndarray:
-        """``(n_points,)`` slice index of every point, e.g. to map all points to patient space at once."""
-        return np.repeat(self.slice_k, np.diff(self.offsets))
-
     def loop(self, index: int) -> np.ndarray:
         """The ``(n, 2)`` points of one loop (a view)."""
         return self.points_ij[self.offsets[index]:self.offsets[index + 1]]
@@ -201,13 +196,6 @@ def mask_to_polygons(mask: np.ndarray, origin_kji: Sequence[int] = (0, 0, 0)) ->
             holes=tuple(all_loops[m] for m in holes),
             hole_parent=tuple(parents.tolist())))
     return polygons
-
-
-def encode_polygons(mask: np.ndarray, hole_encoding: HoleEncoding | str = HoleEncoding.KEYHOLE,
-                    origin_kji: Sequence[int] = (0, 0, 0),
-                    simplify_tolerance: float | None = None) -> dict[int, list[np.ndarray]]:
-    """Contours to write for each slice index, in the chosen hole encoding (see :func:`trace_loops`)."""
-    return trace_loops(mask, hole_encoding, origin_kji, simplify_tolerance).per_slice()
 
 
 def _as_bool_volume(mask: np.ndarray) -> np.ndarray:

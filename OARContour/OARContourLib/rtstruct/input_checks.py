@@ -6,16 +6,16 @@ here, before a byte is written, with every offending structure named.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
-from ..errors import ExportError, GeometryError, NamingError
+from ..errors import ExportError, GeometryError, InputError, NamingError
+from ..finding_codes import FindingCode
 from ..findings import Finding
-from .model import RoiType, Structure
+from ..name_rules import STRUCTURE_SET_LABEL_MAX, NameProblem, duplicate_groups, externals, label_ok, name_problem
+from .model import Structure
 from .profiles import TPSProfile
 
 
@@ -47,15 +47,16 @@ def check_names(structures: Sequence[Structure], profile: TPSProfile) -> None:
     limit = int(profile.max_roi_name_length.value)
     problems = []
     for s in structures:
-        name = s.name
-        if not name or name != name.strip():
+        name, problem = s.name, name_problem(s.name, pattern, limit)
+        if problem in (NameProblem.EMPTY, NameProblem.SPACES):
             problems.append(f"'{name}' is empty or has leading/trailing spaces")
-        elif not name.isascii() or not pattern.fullmatch(name):
+        elif problem is NameProblem.CHARACTERS:
             problems.append(f"'{name}' has characters outside {pattern.pattern}")
-        elif len(name) > limit:
+        elif problem is NameProblem.TOO_LONG:
             problems.append(f"'{name}' has {len(name)} characters (> {limit} for {profile.display_name})")
-    counts = Counter(s.name.lower() for s in structures)
-    problems += [f"'{n}' occurs {c} times (names must be unique ignoring case)" for n, c in counts.items() if c > 1]
+    fold = bool(profile.unique_names_ignoring_case.value)
+    problems += [f"'{group[0]}' occurs {len(group)} times (names must be unique{' ignoring case' if fold else ''})"
+                 for group in duplicate_groups((s.name for s in structures), fold)]
     if problems:
         raise NamingError("Structure names not valid for the " + profile.display_name + " profile: "
                           + "; ".join(problems) + ".",
@@ -63,12 +64,19 @@ def check_names(structures: Sequence[Structure], profile: TPSProfile) -> None:
 
 
 def check_external(structures: Sequence[Structure], profile: TPSProfile) -> list[Finding]:
-    externals = [s.name for s in structures if s.roi_type is RoiType.EXTERNAL]
-    if len(externals) > 1 and profile.exactly_one_external.value:
-        raise NamingError(f"{len(externals)} structures have type EXTERNAL ({', '.join(externals)}); "
+    found = externals((s.name, s.roi_type) for s in structures)
+    if len(found) > 1 and profile.exactly_one_external.value:
+        raise NamingError(f"{len(found)} structures have type EXTERNAL ({', '.join(found)}); "
                           f"{profile.display_name} accepts exactly one.",
-                          hint="Keep one Body/External as EXTERNAL and give the others another type.")
-    if not externals and profile.exactly_one_external.value:
-        return [Finding("NO_EXTERNAL", Severity.WARNING, "No structure has type EXTERNAL (Body/External).",
-                        hint="Most planning systems need one External contour for dose calculation.")]
+                          hint=FindingCode.MULTIPLE_EXTERNAL.hint, code=FindingCode.MULTIPLE_EXTERNAL.code)
+    if not found and profile.exactly_one_external.value:
+        return [FindingCode.NO_EXTERNAL.finding("No structure has type EXTERNAL (Body/External).")]
     return []
+
+
+def check_label(label: str) -> None:
+    """Refuse a Structure Set Label of no or more than 16 characters (SH) before anything is written."""
+    if not label_ok(label):
+        raise InputError(f"Structure Set Label '{label}' must have 1–{STRUCTURE_SET_LABEL_MAX} characters.",
+                         hint=FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.hint,
+                         code=FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.code)

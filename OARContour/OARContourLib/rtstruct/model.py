@@ -10,6 +10,8 @@ import numpy as np
 
 from ..findings import Finding
 from ..mask_block import paste
+from .contours import HoleEncoding
+from .profiles import EmptyRoiPolicy
 
 
 class RoiType(str, enum.Enum):
@@ -38,6 +40,13 @@ class RoiType(str, enum.Enum):
     DOSE_REGION = "DOSE_REGION"
     CONTROL = "CONTROL"
     DOSE_MEASUREMENT = "DOSE_MEASUREMENT"
+
+
+class ExportEngine(str, enum.Enum):
+    """What writes the RTSTRUCT: OARContour's writer, or SlicerRT's exporter driven by the Slicer Logic."""
+
+    BUILTIN = "builtin"
+    SLICERRT = "slicerrt"
 
 
 class GenerationAlgorithm(str, enum.Enum):
@@ -88,9 +97,9 @@ class ExportOptions:
     tps: str = "generic"
     structure_set_label: str = "OARContour"
     series_description: str = "OARContour structures"
-    hole_encoding: str | None = None
+    hole_encoding: HoleEncoding | None = None
     simplify_tolerance_mm: float = 0.0
-    empty_roi_policy: str | None = None
+    empty_roi_policy: EmptyRoiPolicy | None = None
     write_codes: bool | None = None
     approval_status: str = "UNAPPROVED"
     operators_name: str = ""

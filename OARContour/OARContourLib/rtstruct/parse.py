@@ -22,10 +22,10 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from ..ct.problems import Severity
 from ..ct.scan import open_regular
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
+from ..name_rules import name_key
 from .completeness import truncation_problem
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _roi_definitions(ds: Dataset, findings: list[Finding]) -> dict[int, RoiDefin
 def _check_duplicate_names(rois: Iterable[RoiDefinition], findings: list[Finding]) -> None:
     seen: dict[str, RoiDefinition] = {}
     for roi in rois:
-        other = seen.setdefault(roi.name.strip().lower(), roi)
+        other = seen.setdefault(name_key(roi.name), roi)
         if other is not roi:
             findings.append(finding(ReadCode.DUPLICATE_ROI_NAME, f"ROIs {other.number} and {roi.number} are both "
                                     f"named '{roi.name}' (ignoring case).", roi_name=roi.name,

@@ -19,7 +19,17 @@ from ..resources import resource_path
 from .contours import HoleEncoding
 
 SCHEMA = "oarcontour.tps-profile/1"
-PROFILE_IDS = ("generic", "eclipse", "raystation", "monaco", "pinnacle", "mim")
+DEFAULT_PROFILE = "generic"
+
+
+def _profile_ids() -> tuple[str, ...]:
+    """The profiles in ``Resources/TPS`` (one ``<id>.json`` each): the default first, then by id."""
+    found = {path.stem for path in resource_path("TPS").glob("*.json")}
+    return tuple(sorted(found, key=lambda profile_id: (profile_id != DEFAULT_PROFILE, profile_id)))
+
+
+#: Every profile shipped, read from the Resources folder (adding ``<id>.json`` adds a profile).
+PROFILE_IDS = _profile_ids()
 
 
 class EmptyRoiPolicy(str, enum.Enum):

@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
-from ..findings import Finding, has_errors
+from ..findings import Finding, Severity, has_errors
 from ..mask_block import paste
 from ..progress import ProgressCallback, report
 from .parse import ParsedStructureSet, ReadCode, RoiDefinition, finding, parse_rtstruct

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from .model import GenerationAlgorithm, RoiType, Structure
 
 #: ROIGenerationDescription is LO; ROIObservationLabel is SH.

@@ -31,14 +31,13 @@ from ..ct.model import CTVolume
 from ..dicom_compat import save_dataset
 from ..errors import InputError
 from .dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
-from .input_checks import check_ct
+from .input_checks import check_ct, check_label
 from .model import ExportReport, RoiSummary
 from .rereference import DEFAULT_TOLERANCE_FRACTION, check_references_copy, check_same_grid, rereference
 from .roi_metadata import RoiMetadata, apply_roi_metadata
 
 logger = logging.getLogger(__name__)
 
-STRUCTURE_SET_LABEL_MAX_CHARS = 16
 #: DICOM code "Modifying Equipment" (DCM 109103) for the Contributing Equipment Sequence.
 MODIFYING_EQUIPMENT = ("109103", "DCM", "Modifying Equipment")
 
@@ -87,7 +86,7 @@ def fix_slicerrt_rtstruct(source: str | Path, target: str | Path, ct: CTVolume, 
     """
     started = time.perf_counter()
     source_path, target_path = _check_paths(Path(source), Path(target), overwrite)
-    _check_label(structure_set_label)
+    check_label(structure_set_label)
     ds = _read_rtstruct(source_path)
     if rereference_to_ct:
         check_ct(ct)
@@ -120,12 +119,6 @@ def _check_paths(source: Path, target: Path, overwrite: bool) -> tuple[Path, Pat
     if target.exists() and not overwrite:
         raise InputError(f"{target} exists.", hint="Pass overwrite=True or choose another name.")
     return source, target
-
-
-def _check_label(label: str) -> None:
-    if not label.strip() or len(label) > STRUCTURE_SET_LABEL_MAX_CHARS:
-        raise InputError(f"Structure set label '{label}' must have 1 to {STRUCTURE_SET_LABEL_MAX_CHARS} characters.",
-                         hint="Choose a short label such as 'OARContour'.")
 
 
 def _read_rtstruct(path: Path) -> Dataset:

@@ -25,9 +25,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..mask_block import MaskBlock, fits
 from .completeness import truncation_problem
 from .dataset import RT_STRUCTURE_SET_STORAGE

@@ -13,16 +13,16 @@ from pydicom.dataset import Dataset
 
 from ..atomic import write_file
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..dicom_compat import save_dataset
 from ..errors import InputError
+from ..finding_codes import FindingCode
 from ..findings import Finding
 from ..mask_block import crop
 from ..progress import ProgressCallback, report
 from . import dataset as modules
 from .contour_data import PatientContour, contour_texts
 from .contours import HoleEncoding, trace_loops
-from .input_checks import check_ct, check_external, check_masks, check_names
+from .input_checks import check_ct, check_external, check_label, check_masks, check_names
 from .model import ExportOptions, ExportReport, RoiSummary, Structure
 from .profiles import EmptyRoiPolicy, TPSProfile, load_profile
 from .raw_contours import image_reference_items
@@ -78,6 +78,7 @@ def build_rtstruct(ct: CTVolume, structures: Sequence[Structure], options: Expor
                    progress: ProgressCallback | None = None) -> tuple[Dataset, list[RoiSummary], list[Finding]]:
     """The RTSTRUCT dataset (not written) plus per-ROI summaries and findings."""
     profile = load_profile(options.tps)
+    check_label(options.structure_set_label)
     check_ct(ct)
     check_masks(ct, structures)
     check_names(structures, profile)
@@ -121,8 +122,8 @@ def structure_contours(ct: CTVolume, structure: Structure, encoding: HoleEncodin
 
 def _empty_finding(structure: Structure, written: bool) -> Finding:
     action = "written without contours" if written else "omitted"
-    return Finding("EMPTY_ROI", Severity.WARNING, f"Structure '{structure.name}' is empty: {action}.",
-                   roi_name=structure.name, hint="Contour it, or remove it from the structure set.")
+    return FindingCode.EMPTY_ROI.finding(f"Structure '{structure.name}' is empty: {action}.", structure.name,
+                                         hint="Contour it, or remove it from the structure set.")
 
 
 def _check_target(path: Path, ct: CTVolume, overwrite: bool) -> Path:

@@ -22,10 +22,9 @@ from ..autoseg.engine import run_autoseg
 from ..ct.inspection import inspect_folder
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
-from ..ct.problems import Severity
 from ..derive import apply_recipes
 from ..errors import CancelledError, OARContourError
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..naming.validate import check_unique, validate_name
 from ..progress import ProgressCallback, report
 from ..qa import check_structures

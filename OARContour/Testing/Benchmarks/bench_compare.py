@@ -17,7 +17,7 @@ import numpy as np
 from OARContourLib.compare import StructureSet, compare_structure_sets
 from OARContourLib.ct.model import ImageGeometry
 from OARContourLib.mask_block import crop
-from OARContourLib.mask_files import MaskInput
+from OARContourLib.mask_grid import MaskInput
 from scipy import ndimage
 
 GOAL_S = 10.0

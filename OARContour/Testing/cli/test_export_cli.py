@@ -66,7 +66,7 @@ def test_las_label_image_lands_where_totalsegmentator_put_it(shared_data: Path, 
 
 
 def _ct_image(ct) -> sitk.Image:
-    from OARContourLib.mask_files import reference_image
+    from OARContourLib.mask_grid import reference_image
 
     return reference_image(ct.geometry)
 

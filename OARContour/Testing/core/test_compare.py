@@ -9,7 +9,7 @@ from OARContourLib.compare.blocks import pair_grid
 from OARContourLib.ct.model import ImageGeometry
 from OARContourLib.errors import InputError
 from OARContourLib.mask_block import crop
-from OARContourLib.mask_files import MaskInput
+from OARContourLib.mask_grid import MaskInput
 from OARContourLib.metrics import compare_masks
 
 #: Direction matrices (columns: i, j, k axes in LPS) of four patient positions on an axial scan.

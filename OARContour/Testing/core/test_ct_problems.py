@@ -162,3 +162,16 @@ def test_bad_folder_arguments_raise_input_error(tmp_path: Path, make: str) -> No
         (target / "readme.txt").write_text("hello")
     with pytest.raises(InputError):
         inspect_folder(target)
+
+
+def test_each_problem_is_reported_with_the_severity_its_code_declares() -> None:
+    """``oarcontour rules`` lists ProblemCode.severity: the places that report a problem must agree."""
+    import re
+    from pathlib import Path
+
+    from OARContourLib.ct.problems import ProblemCode
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[2] / "OARContourLib" / "ct").glob("*.py"))
+    pairs = set(re.findall(r"Severity\.(ERROR|WARNING),\s*ProblemCode\.([A-Z_]+)", source))
+    assert pairs, "no reported problem found in ct/"
+    assert {(severity, code) for severity, code in pairs if ProblemCode[code].severity.name != severity} == set()

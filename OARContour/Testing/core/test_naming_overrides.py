@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from OARContourLib.errors import InputError
-from OARContourLib.naming.overrides import OVERRIDE_REASON, appearance_for, load_overrides
+from OARContourLib.naming.appearance import appearance
+from OARContourLib.naming.overrides import OVERRIDE_REASON, load_overrides
 from OARContourLib.naming.resolve import suggest
 from OARContourLib.naming.tables import load_tables
 from OARContourLib.rtstruct.model import RoiType
@@ -57,10 +58,10 @@ def test_colour_and_type_are_merged_over_the_defaults(tmp_path: Path, tables) ->
     overrides = load_overrides(write(tmp_path, GOOD))
     entry = overrides.entries["Ohr li"]
     assert (entry.color, entry.roi_type, entry.row) == ((10, 20, 30), RoiType.ORGAN, 3)
-    assert appearance_for("Cochlea_L", tables, overrides).color == (10, 20, 30)
-    darmsack = appearance_for("Bowel_Bag", tables, overrides)
+    assert appearance("Cochlea_L", overrides=overrides, tables=tables).color == (10, 20, 30)
+    darmsack = appearance("Bowel_Bag", overrides=overrides, tables=tables)
     assert darmsack.roi_type is RoiType.AVOIDANCE and darmsack.color == tables.default_for("Bowel_Bag").color
-    plain = appearance_for("Brainstem", tables, overrides)
+    plain = appearance("Brainstem", overrides=overrides, tables=tables)
     assert (plain.color, plain.roi_type) == (tables.default_for("Brainstem").color, tables.default_for("Brainstem").roi_type)
 
 

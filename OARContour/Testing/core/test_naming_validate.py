@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 from OARContourLib.naming import check_unique, is_valid_compound, load_tables, parse_compound, validate_name
 from OARContourLib.naming.tables import NamingTables
 from OARContourLib.rtstruct.profiles import load_profile
@@ -125,7 +125,7 @@ def test_default_tables_are_loaded_when_none_given() -> None:
 
 def test_duplicates_ignoring_case_are_errors() -> None:
     findings = check_unique(["Lung_L", "lung_l", "Heart"])
-    assert [(f.code, f.severity) for f in findings] == [("NAME_DUPLICATE", Severity.ERROR)]
+    assert [(f.code, f.severity) for f in findings] == [("DUPLICATE_ROI_NAME", Severity.ERROR)]
     assert "'Lung_L', 'lung_l'" in findings[0].message
 
 

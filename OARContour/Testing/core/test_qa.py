@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from OARContourLib.ct.model import ImageGeometry
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 from OARContourLib.mask_block import crop
 from OARContourLib.phantom import build_phantom
 from OARContourLib.qa import RULES, QAContext, check_structures
@@ -83,7 +83,7 @@ def test_template_missing_quiet_when_all_required_present() -> None:
 
 def test_empty_structure() -> None:
     empty = Structure("Heart", np.zeros((0, 0, 0), dtype=bool))
-    assert codes(EmptyStructure().check(context(empty, body()))) == ["EMPTY_STRUCTURE"]
+    assert codes(EmptyStructure().check(context(empty, body()))) == ["EMPTY_ROI"]
     assert EmptyStructure().check(context(box("Heart"), body())) == []
 
 
@@ -138,7 +138,7 @@ def test_name_invalid_for_tps() -> None:
 
 
 def test_name_duplicate_ignoring_case() -> None:
-    assert codes(NameDuplicate().check(context(box("Heart"), box("HEART")))) == ["NAME_DUPLICATE"]
+    assert codes(NameDuplicate().check(context(box("Heart"), box("HEART")))) == ["DUPLICATE_ROI_NAME"]
     assert NameDuplicate().check(context(box("Heart"), box("Liver"))) == []
 
 
@@ -202,3 +202,53 @@ def test_organ_volume_table_loads_and_validates(tmp_path: Path) -> None:
     bad.write_text("# source: test\ntg263_name,min_cc,max_cc,source\nHeart,900,300,x\n", encoding="utf-8")
     with pytest.raises(InputError, match="data row 2"):
         load_volume_ranges(str(bad))
+
+
+# -- the registry: every rule fires on a case made for it and stays quiet on clean input ---------------
+
+def _required_thorax() -> list[Structure]:
+    names = [e.tg263_name for e in context().tables.template("Thorax") if e.required]
+    return [box(n) for n in names if n != "Body"] + [body()]
+
+
+def _cord_with_gap() -> Structure:
+    cord = box("SpinalCord", slice(1, 7))
+    cord.mask[3:5] = False
+    return cord
+
+
+#: Rule code → (structure set that must fire the rule, clean structure set on which it must stay quiet).
+CASES = {
+    "TEMPLATE_MISSING": (lambda: context(body(), template="Thorax"),
+                         lambda: context(*_required_thorax(), template="Thorax")),
+    "EMPTY_ROI": (lambda: context(Structure("Heart", np.zeros((0, 0, 0), bool)), body()),
+                  lambda: context(box("Heart"), body())),
+    "TINY_STRUCTURE": (lambda: context(box("Lens_L", slice(3, 4), slice(8, 9), slice(12, 13)), spacing_mm=2.0),
+                       lambda: context(box("Heart"), body())),
+    "LATERALITY": (lambda: context(body(), box("Parotid_L", i=slice(2, 8))),
+                   lambda: context(body(), box("Parotid_L", i=slice(12, 18)))),
+    "SWAPPED_PAIR": (lambda: context(body(), box("Kidney_L", i=slice(2, 8)), box("Kidney_R", i=slice(12, 18))),
+                     lambda: context(body(), box("Kidney_L", i=slice(12, 18)), box("Kidney_R", i=slice(2, 8)))),
+    "PAIR_SAME_SIDE": (lambda: context(body(), box("Kidney_L", i=slice(12, 14)), box("Kidney_R", i=slice(15, 18))),
+                       lambda: context(body(), box("Kidney_L", i=slice(12, 18)), box("Kidney_R", i=slice(2, 8)))),
+    "PAIR_CONNECTED": (lambda: context(body(), box("Lung_L", i=slice(10, 16)), box("Lung_R", i=slice(4, 10))),
+                       lambda: context(body(), box("Lung_L", i=slice(12, 18)), box("Lung_R", i=slice(2, 8)))),
+    "VOLUME_IMPLAUSIBLE": (lambda: context(box("Heart"), spacing_mm=5.0),
+                           lambda: context(box("Heart"), spacing_mm=18.0)),
+    "OUTSIDE_BODY": (lambda: context(box("Heart", j=slice(0, 8)), body()), lambda: context(box("Heart"), body())),
+    "SLICE_GAP": (lambda: context(_cord_with_gap()), lambda: context(box("SpinalCord", slice(1, 7)))),
+    "MULTIPLE_EXTERNAL": (lambda: context(body(), box("External", roi_type=RoiType.EXTERNAL)),
+                          lambda: context(body(), box("Heart"))),
+    "NAME_INVALID_FOR_TPS": (lambda: context(box("Spinal Cord"), box("Heart")),
+                             lambda: context(box("SpinalCord"), box("Heart"))),
+    "DUPLICATE_ROI_NAME": (lambda: context(box("Heart"), box("HEART")), lambda: context(box("Heart"), box("Liver"))),
+}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
+def test_every_registered_rule_fires_and_stays_quiet(rule) -> None:
+    assert rule.code in CASES, f"QA rule {rule.code} has no firing case in CASES: add one"
+    assert rule.description, f"QA rule {rule.code} has no description"
+    firing, clean = CASES[rule.code]
+    assert rule.code in codes(rule.check(firing()))
+    assert rule.check(clean()) == []

@@ -43,3 +43,10 @@ def test_every_profile_defaults_to_keyhole_holes() -> None:
 def test_unknown_profile_lists_the_known_ones() -> None:
     with pytest.raises(InputError, match="generic, eclipse"):
         load_profile("varian")
+
+
+def test_profile_ids_are_the_files_of_the_resources_folder() -> None:
+    from OARContourLib.resources import resource_path
+
+    assert set(PROFILE_IDS) == {path.stem for path in resource_path("TPS").glob("*.json")}
+    assert PROFILE_IDS[0] == "generic" and list(PROFILE_IDS[1:]) == sorted(PROFILE_IDS[1:])

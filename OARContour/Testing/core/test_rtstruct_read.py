@@ -16,6 +16,7 @@ from OARContourLib.ct.model import CTVolume, ImageGeometry, SeriesReference, Sli
 from OARContourLib.dicom_compat import save_without_file_meta
 from OARContourLib.errors import InputError
 from OARContourLib.phantom import build_phantom, write_phantom
+from OARContourLib.rtstruct.contours import HoleEncoding
 from OARContourLib.rtstruct.model import ExportOptions, Structure
 from OARContourLib.rtstruct.read import StructureSetContents, read_rtstruct
 from OARContourLib.rtstruct.roi_types import default_roi_type
@@ -229,8 +230,8 @@ def positioned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return ct, structures + holed_structures(ct.hu.shape)
 
 
-@pytest.mark.parametrize("encoding", ["keyhole", "nested"])
-def test_round_trip_is_exact_for_every_patient_position(positioned, encoding: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", list(HoleEncoding))
+def test_round_trip_is_exact_for_every_patient_position(positioned, encoding: HoleEncoding, tmp_path: Path) -> None:
     ct, structures = positioned
     path = tmp_path / "rs.dcm"
     write_rtstruct(path, ct, structures, ExportOptions(hole_encoding=encoding))

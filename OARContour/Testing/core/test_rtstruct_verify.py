@@ -16,8 +16,9 @@ import pytest
 import SimpleITK as sitk
 from OARContourLib.ct.load import load_ct
 from OARContourLib.ct.model import CTVolume
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
+from OARContourLib.naming.appearance import coded_concept
 from OARContourLib.rtstruct.model import ExportOptions, RoiType, Structure
 from OARContourLib.rtstruct.profiles import PROFILE_IDS, Setting, load_profile
 from OARContourLib.rtstruct.rules import RULES, VerificationContext
@@ -51,8 +52,9 @@ def masks(small_phantom) -> dict[str, np.ndarray]:
 
 
 def structures(masks: dict[str, np.ndarray]) -> list[Structure]:
-    return [Structure(name, mask, roi_type=RoiType.EXTERNAL if name == "Body" else RoiType.ORGAN)
-            for name, mask in masks.items()]
+    """With the SNOMED CT code of each name that has one, so the verifier sees written codes."""
+    return [Structure(name, mask, roi_type=RoiType.EXTERNAL if name == "Body" else RoiType.ORGAN,
+                      code=coded_concept(name)) for name, mask in masks.items()]
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +221,8 @@ MUTATIONS: dict[str, tuple[Mutation, str | None]] = {
     "DUPLICATE_ROI_NUMBER": (lambda ds, ct, m: _fields(roi_item(ds, "Liver"), ROINumber=roi_number(ds, ROI)), None),
     "UNKNOWN_ROI_REFERENCE": (lambda ds, ct, m: _fields(roi_contour(ds), ReferencedROINumber=999), None),
     "STRUCTURE_SET_LABEL_TOO_LONG": (lambda ds, ct, m: _fields(ds, StructureSetLabel="L" * 17), None),
+    "ROI_CODE_INVALID": (lambda ds, ct, m: _fields(observation(ds).RTROIIdentificationCodeSequence[0], CodeMeaning=""),
+                         ROI),
     "TYPE1_ATTRIBUTE_MISSING": (lambda ds, ct, m: delattr(ds, "FrameOfReferenceUID"), None),
     "TYPE2_ATTRIBUTE_MISSING": (lambda ds, ct, m: delattr(ds, "OperatorsName"), None),
     "SOP_INSTANCE_UID_EQUALS_SERIES": (lambda ds, ct, m: _fields(ds, SOPInstanceUID=ds.SeriesInstanceUID), None),
@@ -481,3 +485,30 @@ def test_round_trip_rasteriser_agrees_with_plastimatch(rtstruct: str, minimum: f
 
 def test_dciodvfy_finds_no_error_in_our_writer_output(clean_file) -> None:
     assert dciodvfy_errors(clean_file) == []
+
+
+def test_our_output_carries_snomed_codes_where_the_profile_allows(clean_file, ct, masks, tmp_path) -> None:
+    observations = {int(o.ReferencedROINumber): o for o in pydicom.dcmread(clean_file).RTROIObservationsSequence}
+    heart = observations[roi_number(pydicom.dcmread(clean_file), ROI)].RTROIIdentificationCodeSequence[0]
+    assert (heart.CodeValue, heart.CodingSchemeDesignator) == (coded_concept(ROI).value, "SCT")
+    assert dciodvfy_errors(clean_file) == []
+    write_rtstruct(tmp_path / "eclipse.dcm", ct, structures(masks), ExportOptions(tps="eclipse"))
+    eclipse = pydicom.dcmread(tmp_path / "eclipse.dcm")
+    assert not any("RTROIIdentificationCodeSequence" in o for o in eclipse.RTROIObservationsSequence)
+
+
+def test_code_sequence_problems() -> None:
+    from OARContourLib.rtstruct.rules.semantics import code_sequence_problem
+
+    def item(**values) -> Dataset:
+        ds = Dataset()
+        for keyword, value in values.items():
+            setattr(ds, keyword, value)
+        return ds
+
+    good = item(CodeValue="2748008", CodingSchemeDesignator="SCT", CodeMeaning="Spinal cord structure")
+    assert code_sequence_problem([good]) == ""
+    assert "2 items" in code_sequence_problem([good, good])
+    assert "not a number" in code_sequence_problem([item(CodeValue="T-1", CodingSchemeDesignator="SCT",
+                                                         CodeMeaning="x")])
+    assert code_sequence_problem([item(CodingSchemeDesignator="99VMS", CodeMeaning="x")]) == "no code value"

@@ -12,7 +12,9 @@ from OARContourLib.ct.load import load_ct
 from OARContourLib.errors import ExportError, GeometryError, InputError, NamingError
 from OARContourLib.phantom import build_phantom, write_phantom
 from OARContourLib.rtstruct.contour_data import MAX_CONTOUR_DATA_BYTES
+from OARContourLib.rtstruct.contours import HoleEncoding
 from OARContourLib.rtstruct.model import CodedConcept, ExportOptions, GenerationAlgorithm, RoiType, Structure
+from OARContourLib.rtstruct.profiles import EmptyRoiPolicy
 from OARContourLib.rtstruct.rasterize import rasterize_packed
 from OARContourLib.rtstruct.roi_types import default_roi_type
 from OARContourLib.rtstruct.write import write_rtstruct
@@ -67,7 +69,7 @@ def test_nested_holes_are_exact_under_even_odd_but_plastimatch_fills_them(phanto
     result, ct, _ = phantom
     ring = next(s for s in synthetic_structures(ct.hu.shape) if s.name == "Ring")
     out = tmp_path / "rs.dcm"
-    write_rtstruct(out, ct, [ring], ExportOptions(hole_encoding="nested"))
+    write_rtstruct(out, ct, [ring], ExportOptions(hole_encoding=HoleEncoding.NESTED))
     ds = pydicom.dcmread(out)
     assert len(ds.ROIContourSequence[0].ContourSequence) == 2 * 8  # outer + hole on each of 8 slices
     assert dice(_rasterise(ds, ct), ring.mask) == 1.0
@@ -168,7 +170,7 @@ def test_empty_structures_are_reported_and_follow_the_policy(phantom, tmp_path: 
     omitted = write_rtstruct(tmp_path / "a.dcm", ct, [Structure("Body", masks["Body"], roi_type=RoiType.EXTERNAL), empty])
     assert [f.code for f in omitted.findings] == ["EMPTY_ROI"] and not omitted.rois[1].written
     assert [r.ROIName for r in pydicom.dcmread(tmp_path / "a.dcm").StructureSetROISequence] == ["Body"]
-    kept = write_rtstruct(tmp_path / "b.dcm", ct, [empty], ExportOptions(empty_roi_policy="write"))
+    kept = write_rtstruct(tmp_path / "b.dcm", ct, [empty], ExportOptions(empty_roi_policy=EmptyRoiPolicy.WRITE))
     ds = pydicom.dcmread(tmp_path / "b.dcm")
     assert kept.rois[0].written and ds.StructureSetROISequence[0].ROIName == "Empty"
     assert "ContourSequence" not in ds.ROIContourSequence[0]

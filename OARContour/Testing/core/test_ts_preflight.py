@@ -19,8 +19,8 @@ from OARContourLib.autoseg.ts_plan import plan_tasks
 from OARContourLib.autoseg.ts_preflight import run_preflight
 from OARContourLib.autoseg.ts_probe import PYTHON_VARIABLE, default_python, probe_environment
 from OARContourLib.autoseg.ts_usage_stats import disable_usage_statistics
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 
 CROP_FOLDER = "Dataset298_TotalSegmentator_total_6mm_1559subj"
 PLENTY = 10**15

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
+from OARContourLib.findings import Severity
 from OARContourLib.phantom import write_phantom
 
 SMALL = dict(rows=96, columns=96, pixel_spacing_mm=5.0, slices=24, slice_spacing_mm=8.0)

@@ -12,7 +12,7 @@ import SimpleITK as sitk
 from OARContourLib.cli.main import main
 from OARContourLib.errors import InputError
 from OARContourLib.logic import segmentation_nodes
-from OARContourLib.mask_files import mask_image
+from OARContourLib.mask_grid import mask_image
 from OARContourLib.phantom import write_phantom
 from OARContourLib.rtstruct.model import full_mask
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from OARContourLib.ct.problems import Severity
 from OARContourLib.errors import InputError
-from OARContourLib.findings import Finding
+from OARContourLib.findings import Finding, Severity
 from OARContourLib.service.config import parse_config
 from OARContourLib.service.ledger import JobState, Ledger
 from OARContourLib.service.pipeline import gate

@@ -121,16 +121,6 @@ def _fill_holes_in_box(mask: np.ndarray, max_hole_voxels: int | None) -> np.ndar
     return mask | ~keep_open[background]
 
 
-def largest_component(mask: np.ndarray, structure: np.ndarray = FACES) -> np.ndarray:
-    """The largest connected component of ``mask`` (empty when ``mask`` is empty)."""
-    labels, count = ndimage.label(mask, structure=structure)
-    if count == 0:
-        return np.zeros_like(mask, dtype=bool)
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    return labels == int(np.argmax(sizes))
-
-
 def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.ndarray = FACES) -> np.ndarray:
     """Drop connected components with fewer than ``min_voxels`` voxels."""
     labels, count = ndimage.label(mask, structure=structure)
@@ -139,7 +129,3 @@ def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.nda
     keep = np.bincount(labels.ravel()) >= min_voxels
     keep[0] = False
     return keep[labels]
-
-
-def voxel_volume_mm3(spacing_mm: tuple[float, float, float]) -> float:
-    return float(np.prod(spacing_mm))

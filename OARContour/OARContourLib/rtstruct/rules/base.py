@@ -11,32 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Check, Finding
 from .context import ContourItem, VerificationContext
 
 #: Locations listed in a per-ROI message before "and N more".
 MAX_LISTED = 5
 
 
-class Rule:
+class Rule(Check):
     """One verification rule: ``check`` returns the findings of ``code`` (empty when clean)."""
-
-    code: ClassVar[str]
-    severity: ClassVar[Severity]
-    #: One line saying what is checked (shown by ``oarcontour verify --list-rules``).
-    description: ClassVar[str]
-    hint: ClassVar[str] = ""
 
     def check(self, context: VerificationContext) -> list[Finding]:
         raise NotImplementedError
-
-    def finding(self, message: str, *, roi_name: str | None = None, slice_index: int | None = None,
-                hint: str | None = None, severity: Severity | None = None) -> Finding:
-        return Finding(self.code, severity or self.severity, message, roi_name,
-                       self.hint if hint is None else hint, slice_index)
 
 
 @dataclass(frozen=True)

@@ -129,15 +129,11 @@ class VerificationContext:
         plane = self.planes[index]
         return None if plane is None else plane.slice_index
 
-    def roi_mask(self, roi_name: str) -> np.ndarray:
-        """``(K, J, I)`` mask of the CLOSED_PLANAR contours of the ROIs named ``roi_name`` (even-odd).
-
-        Contours on no CT slice plane are left out (other rules report them).
-        """
-        return self.roi_block(roi_name).full(self.ct.geometry.shape)
-
     def roi_block(self, roi_name: str) -> MaskBlock:
-        """:meth:`roi_mask` as the block the contours reach and its offset (no full-grid array)."""
+        """The block of the CLOSED_PLANAR contours of the ROIs named ``roi_name`` (even-odd) and its offset.
+
+        Contours on no CT slice plane are left out (other rules report them); no full-grid array.
+        """
         if roi_name not in self._blocks:
             chosen: list[tuple[int, np.ndarray]] = []
             for n, c in enumerate(self.contours):

@@ -6,8 +6,7 @@ sees them: Eclipse refuses a file whose DS value has 18 bytes (PS3.5 allows 16).
 
 from __future__ import annotations
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Finding, Severity
 from .base import ContourHit, Rule, summarise
 from .context import CONTOUR_DATA, VerificationContext
 from .elements import split_values

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Finding, Severity
 from ...mask_block import MaskBlock
 from ...metrics import block_dice
 from .base import Rule

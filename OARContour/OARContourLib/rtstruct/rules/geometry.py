@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Finding, Severity
 from .base import ContourHit, Rule, summarise
 from .context import ContourItem, VerificationContext
 from .intersections import find_self_intersections

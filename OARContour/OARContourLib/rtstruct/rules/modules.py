@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Finding, Severity
 from .base import Rule
 from .context import VerificationContext, int_of, text_of
 

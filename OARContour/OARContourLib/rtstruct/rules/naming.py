@@ -7,14 +7,20 @@ as stored, so a name that only differs by surrounding spaces is reported, not si
 
 from __future__ import annotations
 
-from collections import Counter
-
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...finding_codes import FindingCode
+from ...findings import Finding, Severity
+from ...name_rules import (
+    OBSERVATION_LABEL_MAX,
+    duplicate_groups,
+    has_bad_characters,
+    has_outer_spaces,
+    is_blank,
+    too_long,
+)
 from .base import Rule
 from .context import VerificationContext, int_of, text_of
 
-MAX_OBSERVATION_LABEL = 16  # ROIObservationLabel is SH
+MAX_OBSERVATION_LABEL = OBSERVATION_LABEL_MAX  # ROIObservationLabel is SH
 
 
 class RoiNameEmptyRule(Rule):
@@ -25,7 +31,7 @@ class RoiNameEmptyRule(Rule):
 
     def check(self, context: VerificationContext) -> list[Finding]:
         return [self.finding(f"ROI number {roi.number} has an empty ROIName.", roi_name=roi.label)
-                for roi in context.rois if not roi.name.strip()]
+                for roi in context.rois if is_blank(roi.name)]
 
 
 class RoiNameSpacesRule(Rule):
@@ -36,7 +42,7 @@ class RoiNameSpacesRule(Rule):
 
     def check(self, context: VerificationContext) -> list[Finding]:
         return [self.finding(f"ROI name {roi.name!r} has leading or trailing spaces.", roi_name=roi.name)
-                for roi in context.rois if roi.name.strip() and roi.name != roi.name.strip()]
+                for roi in context.rois if has_outer_spaces(roi.name)]
 
 
 class RoiNameCharactersRule(Rule):
@@ -50,7 +56,7 @@ class RoiNameCharactersRule(Rule):
         findings = []
         for roi in context.rois:
             name = roi.name.strip()
-            if name and (not name.isascii() or not pattern.fullmatch(name)):
+            if has_bad_characters(roi.name, pattern):
                 findings.append(self.finding(
                     f"ROI name '{name}' has characters outside {pattern.pattern} "
                     f"({context.profile.display_name} profile).", roi_name=roi.name))
@@ -67,25 +73,22 @@ class RoiNameLengthRule(Rule):
         limit = int(context.profile.max_roi_name_length.value)
         return [self.finding(f"ROI name '{roi.name}' has {len(roi.name)} characters, more than {limit} "
                              f"({context.profile.display_name} profile).", roi_name=roi.name)
-                for roi in context.rois if len(roi.name) > limit]
+                for roi in context.rois if too_long(roi.name, limit)]
 
 
 class DuplicateNameRule(Rule):
-    code = "DUPLICATE_ROI_NAME"
-    severity = Severity.ERROR
-    description = "ROI names are unique (ignoring case when the profile says so, as TG-263 does)."
-    hint = "Some planning systems compare names ignoring case; rename or merge the duplicates."
+    code = FindingCode.DUPLICATE_ROI_NAME.code
+    severity = FindingCode.DUPLICATE_ROI_NAME.severity
+    description = FindingCode.DUPLICATE_ROI_NAME.description
+    hint = FindingCode.DUPLICATE_ROI_NAME.hint
 
     def check(self, context: VerificationContext) -> list[Finding]:
         fold = bool(context.profile.unique_names_ignoring_case.value)
-        keys = Counter((roi.name.strip().lower() if fold else roi.name) for roi in context.rois if roi.name.strip())
         findings = []
-        for key, count in keys.items():
-            if count > 1:
-                names = [roi.name for roi in context.rois if (roi.name.strip().lower() if fold else roi.name) == key]
-                spelled = ", ".join(f"'{n}'" for n in names)
-                findings.append(self.finding(f"{count} ROIs share the name {spelled}"
-                                             f"{' (ignoring case)' if fold else ''}.", roi_name=names[0]))
+        for names in duplicate_groups((roi.name for roi in context.rois), fold):
+            spelled = ", ".join(f"'{n}'" for n in names)
+            findings.append(self.finding(f"{len(names)} ROIs share the name {spelled}"
+                                         f"{' (ignoring case)' if fold else ''}.", roi_name=names[0]))
         return findings
 
 
@@ -99,7 +102,7 @@ class ObservationLabelRule(Rule):
         findings = []
         for item in context.observations:
             label = text_of(item, "ROIObservationLabel", context.codec)
-            if len(label) > MAX_OBSERVATION_LABEL:
+            if too_long(label, MAX_OBSERVATION_LABEL):
                 roi = context.roi_labels.get(int_of(item, "ReferencedROINumber") or -1)
                 findings.append(self.finding(f"ROIObservationLabel '{label}' has {len(label)} characters; "
                                              f"at most 16 allowed.", roi_name=roi))

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...findings import Finding, Severity
 from .base import ContourHit, Rule, summarise
 from .context import VerificationContext, text_of
 

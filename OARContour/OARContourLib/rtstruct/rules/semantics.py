@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...ct.problems import Severity
-from ...findings import Finding
+from ...finding_codes import FindingCode
+from ...findings import Finding, Severity
+from ...name_rules import STRUCTURE_SET_LABEL_MAX, is_external, too_long
 from ..model import RoiType
 from .base import Rule
 from .context import VerificationContext, int_of, text_of
 
-MAX_STRUCTURE_SET_LABEL = 16  # SH
+MAX_STRUCTURE_SET_LABEL = STRUCTURE_SET_LABEL_MAX  # SH
 DEFINED_TYPES = frozenset(t.value for t in RoiType)
 
 
@@ -26,10 +27,10 @@ def _types_by_roi(context: VerificationContext) -> dict[int, list[str | None]]:
 
 
 class EmptyRoiRule(Rule):
-    code = "EMPTY_ROI"
-    severity = Severity.WARNING
-    description = "Every ROI in StructureSetROISequence has at least one contour."
-    hint = "Empty ROIs import as empty structures (RayStation omits them on export); contour or remove them."
+    code = FindingCode.EMPTY_ROI.code
+    severity = FindingCode.EMPTY_ROI.severity
+    description = FindingCode.EMPTY_ROI.description
+    hint = FindingCode.EMPTY_ROI.hint
 
     def check(self, context: VerificationContext) -> list[Finding]:
         counts = context.contour_counts()
@@ -75,14 +76,14 @@ class InterpretedTypeUnknownRule(Rule):
 
 
 class MultipleExternalRule(Rule):
-    code = "MULTIPLE_EXTERNAL"
-    severity = Severity.ERROR
-    description = "At most one ROI is EXTERNAL (an error when the profile requires exactly one)."
-    hint = "Keep one Body/External as EXTERNAL and give the others another type (e.g. ORGAN or SUPPORT)."
+    code = FindingCode.MULTIPLE_EXTERNAL.code
+    severity = FindingCode.MULTIPLE_EXTERNAL.severity
+    description = FindingCode.MULTIPLE_EXTERNAL.description
+    hint = FindingCode.MULTIPLE_EXTERNAL.hint
 
     def check(self, context: VerificationContext) -> list[Finding]:
         externals = [context.roi_labels.get(number, f"#{number}") for number, values in _types_by_roi(context).items()
-                     if "EXTERNAL" in values]
+                     if any(is_external(v) for v in values)]
         if len(externals) <= 1:
             return []
         required = bool(context.profile.exactly_one_external.value)
@@ -92,15 +93,15 @@ class MultipleExternalRule(Rule):
 
 
 class NoExternalRule(Rule):
-    code = "NO_EXTERNAL"
-    severity = Severity.WARNING
-    description = "One ROI is EXTERNAL when the profile requires one."
-    hint = "Most planning systems need one External (Body) contour for dose calculation."
+    code = FindingCode.NO_EXTERNAL.code
+    severity = FindingCode.NO_EXTERNAL.severity
+    description = FindingCode.NO_EXTERNAL.description
+    hint = FindingCode.NO_EXTERNAL.hint
 
     def check(self, context: VerificationContext) -> list[Finding]:
         if not context.profile.exactly_one_external.value:
             return []
-        if any("EXTERNAL" in values for values in _types_by_roi(context).values()):
+        if any(is_external(v) for values in _types_by_roi(context).values() for v in values):
             return []
         return [self.finding("No ROI has RTROIInterpretedType EXTERNAL (Body/External).")]
 
@@ -141,19 +142,56 @@ class RoiReferenceRule(Rule):
 
 
 class StructureSetLabelRule(Rule):
-    code = "STRUCTURE_SET_LABEL_TOO_LONG"
-    severity = Severity.ERROR
-    description = "StructureSetLabel is at most 16 characters (SH)."
-    hint = "Eclipse had 'many problems' with longer labels; shorten it to 16 characters."
+    code = FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.code
+    severity = FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.severity
+    description = FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.description
+    hint = FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.hint
 
     def check(self, context: VerificationContext) -> list[Finding]:
         label = text_of(context.dataset, "StructureSetLabel", context.codec)
-        if len(label) <= MAX_STRUCTURE_SET_LABEL:
+        if not too_long(label, MAX_STRUCTURE_SET_LABEL):
             return []
         return [self.finding(f"StructureSetLabel '{label}' has {len(label)} characters; at most 16 allowed.")]
 
 
+class RoiIdentificationCodeRule(Rule):
+    code = "ROI_CODE_INVALID"
+    severity = Severity.ERROR
+    description = ("RT ROI Identification Code Sequence has one item with a code value, scheme and meaning "
+                   "(SNOMED CT codes are digits).")
+    hint = "Write one item per ROI (CodeValue, CodingSchemeDesignator, CodeMeaning), or leave the sequence out."
+
+    def check(self, context: VerificationContext) -> list[Finding]:
+        findings = []
+        for item in context.observations:
+            codes = item.get("RTROIIdentificationCodeSequence")
+            if codes is None:
+                continue
+            problem = code_sequence_problem(list(codes))
+            if problem:
+                roi = context.roi_labels.get(int_of(item, "ReferencedROINumber") or -1)
+                findings.append(self.finding(f"RT ROI Identification Code Sequence of ROI '{roi}': {problem}.",
+                                             roi_name=roi))
+        return findings
+
+
+def code_sequence_problem(items: list) -> str:
+    """What is wrong with the items of an RT ROI Identification Code Sequence ("" when nothing)."""
+    if len(items) != 1:
+        return f"{len(items)} items (exactly one is allowed)"
+    item = items[0]
+    value = str(item.get("CodeValue") or item.get("LongCodeValue") or item.get("URNCodeValue") or "").strip()
+    scheme = str(item.get("CodingSchemeDesignator") or "").strip()
+    missing = [name for name, text in (("code value", value), ("coding scheme", scheme),
+                                       ("code meaning", str(item.get("CodeMeaning") or "").strip())) if not text]
+    if missing:
+        return "no " + ", no ".join(missing)
+    if scheme == "SCT" and not value.isdigit():
+        return f"SNOMED CT code value '{value}' is not a number"
+    return ""
+
+
 RULES: tuple[type[Rule], ...] = (
     EmptyRoiRule, InterpretedTypeMissingRule, InterpretedTypeUnknownRule, MultipleExternalRule, NoExternalRule,
-    DuplicateRoiNumberRule, RoiReferenceRule, StructureSetLabelRule,
+    DuplicateRoiNumberRule, RoiReferenceRule, StructureSetLabelRule, RoiIdentificationCodeRule,
 )
