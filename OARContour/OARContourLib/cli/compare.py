@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..ct.load import load_ct
-from ..errors import InputError
 from ..findings import has_errors
+from ..output_paths import OutputKind, check_output
 from ..progress import scaled
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from ..compare import check_same_frame, compare_structure_sets, load_structure_set, parse_mapping
 
     mapping = parse_mapping(args.map)
-    report_path = _checked_report_path(args.report, args.overwrite) if args.report else None
+    # Checked before the CT is loaded, which takes the longest; never over or inside an input.
+    report_path = (check_output(args.report, [args.reference, args.test, args.ct], kind=OutputKind.FILE,
+                                overwrite=args.overwrite) if args.report else None)
     progress = terminal_progress(not args.json and not args.quiet)
     ct = load_ct(args.ct, args.series, scaled(progress, 0.0, 0.3))
     reference = load_structure_set(args.reference, ct, scaled(progress, 0.3, 0.5))
@@ -60,18 +62,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(result, report_path)
     return EXIT_FINDINGS if has_errors(list(reference.findings) + list(test.findings)) else EXIT_OK
-
-
-def _checked_report_path(path: str, overwrite: bool) -> Path:
-    """Refuse an unusable report path before the CT is loaded, which takes the longest."""
-    target = Path(path).expanduser().absolute()
-    if target.is_dir():
-        raise InputError(f"Report {target} is a folder.", hint="Give the path of the .html file to write.")
-    if target.exists() and not overwrite:
-        raise InputError(f"Report {target} exists.", hint="Pass --overwrite to replace it, or choose another name.")
-    if not target.parent.is_dir():
-        raise InputError(f"Report folder {target.parent} does not exist.", hint="Create it first.")
-    return target
 
 
 def _print_text(result: ComparisonResult, report_path: Path | None) -> None:

@@ -64,6 +64,9 @@ def _cases(paths: dict[str, Path], tmp: Path) -> dict[str, tuple[list[object], s
         "phantom onto a file": (["phantom", "--out", rs, "--size", "16"], "not a folder"),
         "demo onto a file": (["demo", "--out", rs], "not a folder"),
         "phantom size 0": (["phantom", "--out", tmp / "ph", "--size", "0"], "--size"),
+        "compare report onto the reference": (["compare", rs, truth, "--ct", ct, "--report", rs, "--overwrite"], "input"),
+        "compare report into the CT folder": (["compare", rs, truth, "--ct", ct, "--report", ct / "c.html"],
+                                              "inside the input"),
     }
 
 
@@ -72,7 +75,7 @@ CASE_NAMES = [
     "export name too long", "export below a file", "report onto a CT slice", "report onto the RTSTRUCT via a symlink",
     "report onto a folder", "convert into the CT folder", "convert onto a file", "convert around its inputs",
     "names rename onto the input", "autoseg onto the CT folder", "phantom onto a file", "demo onto a file",
-    "phantom size 0"]
+    "phantom size 0", "compare report onto the reference", "compare report into the CT folder"]
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
