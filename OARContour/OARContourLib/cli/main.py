@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, EngineError, OARContourError
-from . import autoseg, convert, demo, derive, export, inspect_ct, jobs, names, node, phantom, report, verify
+from . import autoseg, convert, demo, derive, export, inspect_ct, jobs, names, node, phantom, report, verify, worker
 from . import run as run_batch
 from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from .output import one_line, os_error_message
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, node, jobs, run_batch)
+SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, node, jobs, run_batch,
+               worker)
 
 
 def build_parser() -> argparse.ArgumentParser:

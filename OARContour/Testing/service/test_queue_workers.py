@@ -1,0 +1,258 @@
+"""Jobs on Celery workers with a real Redis: a worker killed mid-job, the broker down at start and lost mid-run.
+
+Real processes throughout: Debian's redis-server, `oarcontour node` and two `oarcontour worker`
+processes (each a Celery main process and its pool child), CT sent over DICOM associations, and a
+pynetdicom Storage SCP as the destination that counts every C-STORE it receives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+from service.conftest import NODE_AET, REPO_ROOT, NodeProcess, _env, oarcontour, wait_for
+from testsupport.orthanc import free_port
+from testsupport.redis_server import RedisServer
+from testsupport.series_factory import sorted_files
+
+pytestmark = pytest.mark.slow
+
+DESTINATION_AET = "TPS"
+#: Short lease and heartbeat so a dead worker's job is swept in about 2 s.
+QUEUE_SECTION = """
+[queue]
+broker = "{broker}"
+soft_time_limit_seconds = 120
+hard_time_limit_seconds = 150
+visibility_timeout_seconds = 200
+lease_seconds = 2
+heartbeat_seconds = 0.5
+connect_timeout_seconds = 1
+"""
+PIPELINE_STATES = ("received", "checked", "contouring")
+
+
+@pytest.fixture(scope="module")
+def six_series(tmp_path_factory) -> list[Path]:
+    """Six small thorax CTs (256×256×40), each its own series; a job takes a second or two."""
+    from OARContourLib.phantom import write_phantom
+
+    root = tmp_path_factory.mktemp("six")
+    return [write_phantom(root / f"ct{seed}", seed=seed, rows=256, columns=256, slices=40, pixel_spacing_mm=2.0,
+                          slice_spacing_mm=7.0).ct_dir for seed in range(6)]
+
+
+@dataclass
+class Destination:
+    """A Storage SCP for RTSTRUCT that records every C-STORE (a duplicate send shows up twice)."""
+
+    port: int = field(default_factory=free_port)
+    received: list[tuple[str, str]] = field(default_factory=list)
+    server: Any = None
+
+    def start(self) -> Destination:
+        from pynetdicom import AE, evt
+        from pynetdicom.sop_class import RTStructureSetStorage  # type: ignore[attr-defined]
+
+        ae = AE(ae_title=DESTINATION_AET)
+        ae.add_supported_context(RTStructureSetStorage)
+        lock = threading.Lock()
+
+        def on_store(event: Any) -> int:
+            ds = event.dataset
+            series = ds.ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0] \
+                .RTReferencedSeriesSequence[0].SeriesInstanceUID
+            with lock:
+                self.received.append((str(ds.SOPInstanceUID), str(series)))
+            return 0x0000
+
+        self.server = ae.start_server(("127.0.0.1", self.port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+
+
+@dataclass
+class Worker:
+    """``oarcontour worker`` in its own process group (main process and pool child die together)."""
+
+    config: Path
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        with self.log.open("ab") as handle:
+            self.process = subprocess.Popen([sys.executable, "-m", "OARContourLib.cli.main", "worker", "--config",
+                                             str(self.config), "--queue", "cpu"], stdout=handle, stderr=handle,
+                                            env=_env(), cwd=REPO_ROOT, start_new_session=True)
+        wait_for(lambda: self._alive() and " ready." in self.log.read_text(), 60, "the worker to be ready")
+        return self
+
+    def _alive(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited {self.process.returncode}: {self.log.read_text()[-3000:]}")
+        return True
+
+    def owns(self, owner: str) -> bool:
+        """Whether the ledger's lease owner ``host:pid`` is this worker's pool child (or itself)."""
+        assert self.process is not None
+        pid = int(owner.rpartition(":")[2])
+        if pid == self.process.pid:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        return int(stat.rpartition(")")[2].split()[1]) == self.process.pid
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # warm shutdown: finish the current job
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+
+@pytest.fixture()
+def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
+    """Builds a destination, a Redis, a node with ``[queue]`` and workers; stops all of them."""
+    started: list[Any] = []
+
+    def make(workers: int, persistent: bool = False) -> tuple[Destination, RedisServer, NodeProcess, list[Worker]]:
+        destination = Destination().start()
+        started.append(destination)
+        redis = RedisServer(tmp_path / "redis", persistent=persistent).start()
+        started.append(redis)
+        node = node_factory(destination_port=destination.port, destination_aet=DESTINATION_AET, quiet_seconds=0.5)
+        with node.config.open("a", encoding="utf-8") as handle:
+            handle.write(QUEUE_SECTION.format(broker=redis.url))
+        pool = [Worker(node.config, node.config.parent / f"worker{i}.log") for i in range(workers)]
+        started.extend(pool)
+        for worker in pool:
+            worker.start()
+        node.start()
+        return destination, redis, node, pool
+
+    yield make
+    for thing in reversed(started):
+        thing.stop()
+
+
+def _send_series(port: int, folder: Path) -> None:
+    from pynetdicom import AE
+
+    ae = AE(ae_title="TESTSCU")
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
+    assoc = ae.associate("127.0.0.1", port, ae_title=NODE_AET)
+    assert assoc.is_established
+    statuses = [int(assoc.send_c_store(path).Status) for path in sorted_files(folder)]
+    assoc.release()
+    assert set(statuses) == {0}
+
+
+def _series_uid(folder: Path) -> str:
+    return str(pydicom.dcmread(sorted_files(folder)[0], stop_before_pixels=True).SeriesInstanceUID)
+
+
+def _events(node: NodeProcess, job_id: int) -> list[Any]:
+    from OARContourLib.service.ledger import Ledger
+
+    ledger = Ledger(node.ledger_path)
+    try:
+        return ledger.events(job_id)
+    finally:
+        ledger.close()
+
+
+def _running(node: NodeProcess) -> dict[str, Any] | None:
+    return next((job for job in node.jobs() if job["dispatch"] == "running" and job["state"] in PIPELINE_STATES), None)
+
+
+def _all_sent(node: NodeProcess, count: int) -> bool:
+    jobs = node.jobs()
+    return len(jobs) == count and all(job["state"] == "sent" for job in jobs)
+
+
+def test_killed_worker_job_reruns_and_every_rtstruct_arrives_once(six_series, cluster):
+    destination, _redis, node, workers = cluster(workers=2)
+    sender = threading.Thread(target=lambda: [_send_series(node.port, folder) for folder in six_series])
+    sender.start()
+    job = wait_for(lambda: _running(node), 60, "a job running on a worker")
+    (victim,) = [w for w in workers if w.owns(job["worker"])]
+    victim.kill()
+    killed = next(j for j in node.jobs() if j["id"] == job["id"])
+    assert killed["state"] in PIPELINE_STATES and killed["worker"] == job["worker"], "the kill came after the job"
+
+    sender.join()
+    wait_for(lambda: _all_sent(node, 6), 120, "all six jobs to be sent")
+    sop_uids = [sop for sop, _ in destination.received]
+    assert len(sop_uids) == 6 and len(set(sop_uids)) == 6  # six C-STOREs, no duplicate
+    assert {series for _, series in destination.received} == {_series_uid(f) for f in six_series}
+    jobs = node.jobs()
+    assert not [j for j in jobs if j["state"] in PIPELINE_STATES or j["dispatch"] or j["worker"]]
+    events = _events(node, job["id"])
+    (retry,) = [e.detail for e in events if e.kind == "retry"]
+    assert retry["previous_worker"] == job["worker"] and retry["run"] == 2
+    starts = [e.detail for e in events if e.kind == "started"]
+    assert len(starts) == 2 and starts[1]["worker"] != job["worker"]
+    assert [e.state for e in events if e.kind == "state"].count("sent") == 1
+    assert next(j for j in jobs if j["id"] == job["id"])["runs"] == 2
+    shown = oarcontour("jobs", "show", str(job["id"]), "--config", str(node.config))
+    assert shown.returncode == 0 and "retry" in shown.stdout and "no heartbeat" in shown.stdout
+
+
+@pytest.mark.parametrize("command", ["worker", "node"])
+def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str):
+    from service.conftest import write_config
+
+    config = write_config(tmp_path / "node.toml", port=free_port(), destination_port=free_port())
+    broker = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(QUEUE_SECTION.format(broker=broker))
+    result = oarcontour(command, "--config", str(config), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and broker in lines[0] and "Cannot reach the broker" in lines[0]
+
+
+def test_broker_lost_mid_run_jobs_resume_when_it_returns(six_series, cluster):
+    destination, redis, node, _workers = cluster(workers=1, persistent=True)
+    _send_series(node.port, six_series[0])
+    wait_for(lambda: _running(node), 60, "the first job running")
+    redis.stop(signal.SIGKILL)  # the broker vanishes mid-job
+    _send_series(node.port, six_series[1])  # closed while the broker is down
+    failed = wait_for(lambda: [e for e in _events(node, 2) if e.kind == "enqueue_failed"], 30, "a failed enqueue")
+    assert redis.url in failed[0].detail["broker"]
+    assert next(j for j in node.jobs() if j["id"] == 2)["dispatch"] == "pending"
+    redis.start()  # same port, same append-only file
+    wait_for(lambda: _all_sent(node, 2), 120, "both jobs sent after the broker returned")
+    assert len(destination.received) == 2 and len({sop for sop, _ in destination.received}) == 2
+    kinds = [e.kind for e in _events(node, 2)]
+    assert kinds.index("enqueue_failed") < kinds.index("queued") < kinds.index("started")
+    listed = json.loads(oarcontour("jobs", "list", "--config", str(node.config), "--json").stdout)
+    assert [j["state"] for j in listed] == ["sent", "sent"]
