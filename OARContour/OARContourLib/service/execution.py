@@ -52,10 +52,14 @@ class InProcessRunner:
         process_job(ledger, ledger.job(job_id), self.config, self.stop)
 
     def maintain(self, ledger: Ledger) -> None:
-        for job in ledger.jobs([JobState.CHECKED, JobState.CONTOURING]):  # interrupted by a stop or crash
+        for job in ledger.jobs(PIPELINE_STATES):
             if self.stop():
                 return
-            process_job(ledger, job, self.config, self.stop)
+            if job["dispatch"]:  # left queued by a node that used workers before: run it here
+                ledger.update(job.id, dispatch="", worker="", lease_until=0.0)
+            elif job.state is JobState.RECEIVED:
+                continue  # still collecting instances
+            process_job(ledger, ledger.job(job.id), self.config, self.stop)  # interrupted by a stop or crash
 
     def close(self) -> None:
         return None
