@@ -35,7 +35,7 @@ broker = "{broker}"
 soft_time_limit_seconds = 120
 hard_time_limit_seconds = 150
 visibility_timeout_seconds = 200
-lease_seconds = 2
+lease_seconds = {lease}
 heartbeat_seconds = 0.5
 connect_timeout_seconds = 1
 """
@@ -143,14 +143,15 @@ def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
     """Builds a destination, a Redis, a node with ``[queue]`` and workers; stops all of them."""
     started: list[Any] = []
 
-    def make(workers: int, persistent: bool = False) -> tuple[Destination, RedisServer, NodeProcess, list[Worker]]:
+    def make(workers: int, persistent: bool = False,
+             lease: float = 2.0) -> tuple[Destination, RedisServer, NodeProcess, list[Worker]]:
         destination = Destination().start()
         started.append(destination)
         redis = RedisServer(tmp_path / "redis", persistent=persistent).start()
         started.append(redis)
         node = node_factory(destination_port=destination.port, destination_aet=DESTINATION_AET, quiet_seconds=0.5)
         with node.config.open("a", encoding="utf-8") as handle:
-            handle.write(QUEUE_SECTION.format(broker=redis.url))
+            handle.write(QUEUE_SECTION.format(broker=redis.url, lease=lease))
         pool = [Worker(node.config, node.config.parent / f"worker{i}.log") for i in range(workers)]
         started.extend(pool)
         for worker in pool:
@@ -226,6 +227,23 @@ def test_killed_worker_job_reruns_and_every_rtstruct_arrives_once(six_series, cl
     assert shown.returncode == 0 and "retry" in shown.stdout and "no heartbeat" in shown.stdout
 
 
+def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cluster):
+    # A lease far longer than the test: a rerun can only come from Celery giving the task back
+    # (task_reject_on_worker_lost) and the next run taking over the dead process's lease.
+    destination, _redis, node, (worker,) = cluster(workers=1, lease=120.0)
+    _send_series(node.port, six_series[0])
+    job = wait_for(lambda: _running(node), 60, "the job running")
+    child = int(job["worker"].rpartition(":")[2])
+    assert child != worker.process.pid  # the pool process, not the worker's main process
+    os.kill(child, signal.SIGKILL)
+    wait_for(lambda: _all_sent(node, 1), 60, "the job rerun and sent")
+    assert len(destination.received) == 1
+    events = _events(node, job["id"])
+    starts = [e.detail for e in events if e.kind == "started"]
+    assert len(starts) == 2 and starts[1]["took_over_from"] == job["worker"]
+    assert not [e for e in events if e.kind == "retry"]
+
+
 @pytest.mark.parametrize("command", ["worker", "node"])
 def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str):
     from service.conftest import write_config
@@ -233,7 +251,7 @@ def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str
     config = write_config(tmp_path / "node.toml", port=free_port(), destination_port=free_port())
     broker = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     with config.open("a", encoding="utf-8") as handle:
-        handle.write(QUEUE_SECTION.format(broker=broker))
+        handle.write(QUEUE_SECTION.format(broker=broker, lease=2))
     result = oarcontour(command, "--config", str(config), timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
