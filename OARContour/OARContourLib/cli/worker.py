@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     name = f"oarcontour-{queue}{'' if args.device is None else args.device}-{os.getpid()}@%h"
     level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"
     logging.getLogger("OARContourLib").setLevel(level)
+    logging.getLogger(__name__).info("Worker for queue %s, CUDA_VISIBLE_DEVICES=%s, broker %s", queue,
+                                     os.environ.get("CUDA_VISIBLE_DEVICES", "(unset)"), config.queue.broker)
     app.worker_main(["worker", f"--queues={queue}", "--concurrency=1", "--pool=prefork", f"--hostname={name}",
                      f"--loglevel={level}", "--without-gossip", "--without-mingle"])
     return EXIT_OK

@@ -32,8 +32,8 @@ DESTINATION_AET = "TPS"
 QUEUE_SECTION = """
 [queue]
 broker = "{broker}"
-soft_time_limit_seconds = 120
-hard_time_limit_seconds = 150
+soft_time_limit_seconds = {soft}
+hard_time_limit_seconds = {hard}
 visibility_timeout_seconds = 200
 lease_seconds = {lease}
 heartbeat_seconds = 0.5
@@ -91,11 +91,12 @@ class Worker:
     config: Path
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    options: tuple[str, ...] = ("--queue", "cpu")
 
     def start(self) -> Worker:
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen([sys.executable, "-m", "OARContourLib.cli.main", "worker", "--config",
-                                             str(self.config), "--queue", "cpu"], stdout=handle, stderr=handle,
+                                             str(self.config), *self.options], stdout=handle, stderr=handle,
                                             env=_env(), cwd=REPO_ROOT, start_new_session=True)
         wait_for(lambda: self._alive() and " ready." in self.log.read_text(), 60, "the worker to be ready")
         return self
@@ -143,15 +144,15 @@ def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
     """Builds a destination, a Redis, a node with ``[queue]`` and workers; stops all of them."""
     started: list[Any] = []
 
-    def make(workers: int, persistent: bool = False,
-             lease: float = 2.0) -> tuple[Destination, RedisServer, NodeProcess, list[Worker]]:
+    def make(workers: int, persistent: bool = False, lease: float = 2.0, soft: float = 120,
+             hard: float = 150) -> tuple[Destination, RedisServer, NodeProcess, list[Worker]]:
         destination = Destination().start()
         started.append(destination)
         redis = RedisServer(tmp_path / "redis", persistent=persistent).start()
         started.append(redis)
         node = node_factory(destination_port=destination.port, destination_aet=DESTINATION_AET, quiet_seconds=0.5)
         with node.config.open("a", encoding="utf-8") as handle:
-            handle.write(QUEUE_SECTION.format(broker=redis.url, lease=lease))
+            handle.write(QUEUE_SECTION.format(broker=redis.url, lease=lease, soft=soft, hard=hard))
         pool = [Worker(node.config, node.config.parent / f"worker{i}.log") for i in range(workers)]
         started.extend(pool)
         for worker in pool:
@@ -244,6 +245,33 @@ def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cl
     assert not [e for e in events if e.kind == "retry"]
 
 
+def test_soft_time_limit_fails_the_job_once_with_the_reason(six_series, cluster):
+    destination, _redis, node, _workers = cluster(workers=1, soft=0.2, hard=30)
+    _send_series(node.port, six_series[0])
+    wait_for(lambda: node.job_state() == "failed", 60, "the job to fail at the soft limit")
+    (job,) = node.jobs()
+    assert "SoftTimeLimitExceeded" in job["reason"] and job["runs"] == 1 and not job["worker"]
+    assert destination.received == []
+
+
+def test_device_pins_the_worker_to_one_gpu_on_the_gpu_queue(tmp_path: Path):
+    from service.conftest import write_config
+
+    redis = RedisServer(tmp_path / "redis").start()
+    config = write_config(tmp_path / "node.toml", port=free_port(), destination_port=free_port())
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(QUEUE_SECTION.format(broker=redis.url, lease=2, soft=120, hard=150))
+    worker = Worker(config, tmp_path / "worker.log", options=("--device", "1"))
+    try:
+        worker.start()
+        log = worker.log.read_text()
+        assert "Worker for queue gpu, CUDA_VISIBLE_DEVICES=1" in log and "oarcontour-gpu1-" in log
+        assert "The node queues classical jobs on 'cpu'" in log  # a warning: this worker will get no jobs
+    finally:
+        worker.stop()
+        redis.stop()
+
+
 @pytest.mark.parametrize("command", ["worker", "node"])
 def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str):
     from service.conftest import write_config
@@ -251,7 +279,7 @@ def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str
     config = write_config(tmp_path / "node.toml", port=free_port(), destination_port=free_port())
     broker = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     with config.open("a", encoding="utf-8") as handle:
-        handle.write(QUEUE_SECTION.format(broker=broker, lease=2))
+        handle.write(QUEUE_SECTION.format(broker=broker, lease=2, soft=120, hard=150))
     result = oarcontour(command, "--config", str(config), timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
