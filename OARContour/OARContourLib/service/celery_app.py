@@ -95,8 +95,8 @@ def make_app(config: NodeConfig) -> Any:
         worker_cancel_long_running_tasks_on_connection_loss=False,
     )
 
-    @app.task(name=TASK_NAME, bind=True)
-    def contour(task: Any, job_id: int) -> str:
+    @app.task(name=TASK_NAME)
+    def contour(job_id: int) -> str:
         from .execution import run_leased
         from .ledger import owner_id
 

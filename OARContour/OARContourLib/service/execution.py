@@ -96,6 +96,9 @@ class CeleryRunner:
                 ledger.update(job.id, dispatch="pending")  # interrupted under another back end
         if now < self.retry_at:
             return
+        if self.outage and not broker_reachable(self.config):
+            self.retry_at = now + ENQUEUE_RETRY_SECONDS  # still down: no publish attempt, no event
+            return
         for job in ledger.jobs(PIPELINE_STATES):
             if job["dispatch"] == "pending" and not self._enqueue(ledger, job):
                 return
@@ -120,9 +123,14 @@ class CeleryRunner:
     def _enqueue(self, ledger: Ledger, job: Job) -> bool:
         run = int(job["runs"]) + 1
         task_id = f"oarcontour-job{job.id}-run{run}-{time.time_ns()}"
+        # Recorded before publishing: a fast worker must find the job queued (not overwrite its lease
+        # afterwards), and the history must show "queued" before "started".
+        ledger.update(job.id, dispatch="queued", queued_at=time.time())
+        ledger.record(job.id, "queued", queue=self.queue, run=run, task_id=task_id)
         try:
             self.app.send_task("oarcontour.contour", args=[job.id], queue=self.queue, task_id=task_id, retry=False)
         except Exception as exc:  # noqa: BLE001 - kombu/redis connection errors: the job stays pending
+            ledger.update(job.id, dispatch="pending")
             self.retry_at = time.time() + ENQUEUE_RETRY_SECONDS
             if job.id not in self.outage:
                 self.outage.add(job.id)
@@ -131,9 +139,17 @@ class CeleryRunner:
                                ENQUEUE_RETRY_SECONDS)
             return False
         self.outage.discard(job.id)
-        ledger.update(job.id, dispatch="queued", queued_at=time.time())
-        ledger.record(job.id, "queued", queue=self.queue, run=run, task_id=task_id)
         return True
+
+
+def broker_reachable(config: NodeConfig) -> bool:
+    from .celery_app import BrokerError, check_broker
+
+    try:
+        check_broker(config)
+    except BrokerError:
+        return False
+    return True
 
 
 def make_runner(config: NodeConfig, stop: Callable[[], bool]) -> JobRunner:
