@@ -90,10 +90,10 @@ class CeleryRunner:
             elif dispatch == "queued" and now - float(job["queued_at"]) > self.config.queue.visibility_timeout_seconds:
                 # Never started though the broker should have redelivered by now (a broker restarted
                 # without persistence loses its queue): queue it again; a duplicate delivery is skipped.
-                ledger.update(job.id, dispatch="pending")
-                ledger.record(job.id, "requeued", reason="queued longer than the visibility timeout")
+                if ledger.change_dispatch(job.id, "pending", ["queued"]):
+                    ledger.record(job.id, "requeued", reason="queued longer than the visibility timeout")
             elif dispatch == "" and job.state is not JobState.RECEIVED:
-                ledger.update(job.id, dispatch="pending")  # interrupted under another back end
+                ledger.change_dispatch(job.id, "pending", [""])  # interrupted under another back end
         if now < self.retry_at:
             return
         if self.outage and not broker_reachable(self.config):
@@ -125,12 +125,13 @@ class CeleryRunner:
         task_id = f"oarcontour-job{job.id}-run{run}-{time.time_ns()}"
         # Recorded before publishing: a fast worker must find the job queued (not overwrite its lease
         # afterwards), and the history must show "queued" before "started".
-        ledger.update(job.id, dispatch="queued", queued_at=time.time())
+        if not ledger.change_dispatch(job.id, "queued", ["pending"], queued_at=time.time()):
+            return True  # changed meanwhile (swept, taken): nothing to queue
         ledger.record(job.id, "queued", queue=self.queue, run=run, task_id=task_id)
         try:
             self.app.send_task("oarcontour.contour", args=[job.id], queue=self.queue, task_id=task_id, retry=False)
         except Exception as exc:  # noqa: BLE001 - kombu/redis connection errors: the job stays pending
-            ledger.update(job.id, dispatch="pending")
+            ledger.change_dispatch(job.id, "pending", ["queued"])
             self.retry_at = time.time() + ENQUEUE_RETRY_SECONDS
             if job.id not in self.outage:
                 self.outage.add(job.id)

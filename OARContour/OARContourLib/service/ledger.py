@@ -270,6 +270,17 @@ class Ledger:
                                 (dispatch, job_id, owner))
             return cursor.rowcount == 1
 
+    def change_dispatch(self, job_id: int, to_value: str, from_values: Iterable[str], **values: Any) -> bool:
+        """Set the job's ``dispatch`` if it is one of ``from_values`` (a worker's lease is never overwritten)."""
+        allowed = list(from_values)
+        with self._write() as db:
+            cursor = db.execute(f"UPDATE jobs SET dispatch = ? WHERE id = ? AND dispatch IN "
+                                f"({','.join('?' * len(allowed))})", (to_value, job_id, *allowed))
+            if cursor.rowcount != 1:
+                return False
+            self._set(db, job_id, values)
+        return True
+
     def sweep_lease(self, job_id: int, owner: str) -> bool:
         """Free an expired lease of ``owner`` (the worker is gone) so the job can be queued again."""
         with self._write() as db:

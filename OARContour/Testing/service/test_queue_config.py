@@ -129,3 +129,12 @@ def test_an_older_ledger_gains_the_lease_columns(tmp_path: Path):
         assert ledger.job(1)["dispatch"] == "running"
     finally:
         ledger.close()
+
+
+def test_dispatch_changes_only_from_the_expected_value(ledger):
+    job, _ = ledger.add_job("1.2.3", source="files:x")
+    assert ledger.change_dispatch(job.id, "pending", [""])
+    assert ledger.change_dispatch(job.id, "queued", ["pending"], queued_at=5.0)
+    assert ledger.take_lease(job.id, "host:1", 60)
+    assert not ledger.change_dispatch(job.id, "pending", ["queued"])  # a running job's lease is kept
+    assert ledger.job(job.id)["dispatch"] == "running" and ledger.job(job.id)["queued_at"] == 5.0
