@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service.celery_app import check_broker, make_app, queue_for
+    from ..service.celery_app import check_broker, check_ledger_is_local, make_app, queue_for
     from ..service.config import load_config
 
     config = load_config(args.config)
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if queue != queue_for(config.pipeline.engine):
         logging.getLogger(__name__).warning("The node queues %s jobs on %r; this worker listens on %r",
                                             config.pipeline.engine, queue_for(config.pipeline.engine), queue)
+    check_ledger_is_local(config)
     check_broker(config)
     app = make_app(config)
     name = f"oarcontour-{queue}{'' if args.device is None else args.device}-{os.getpid()}@%h"

@@ -13,6 +13,7 @@ Imported only when ``[queue] broker`` is set: celery and redis are optional (the
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -54,6 +55,48 @@ def check_broker(config: NodeConfig) -> None:
                           hint="Start redis-server there, or fix queue.broker in the configuration.") from exc
     finally:
         client.close()
+
+
+#: File systems on which SQLite's WAL (shared memory beside the file) is not safe across hosts.
+NETWORK_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "ceph", "glusterfs", "lustre")
+
+
+def network_filesystem(path: Path, mounts: str | None = None) -> str | None:
+    """The network file system type ``path`` lives on (from ``/proc/mounts``), or None.
+
+    ``mounts`` is the text of ``/proc/mounts`` (read when not given; empty where there is none).
+    """
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    target, best, kind = str(path.resolve()), "", ""
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, fields[2]
+    return kind if kind in NETWORK_FILESYSTEMS else None
+
+
+def check_ledger_is_local(config: NodeConfig) -> None:
+    """Refuse a worker whose ledger is on a network file system (SQLite WAL would not be safe there).
+
+    Raises
+    ------
+    BrokerError
+        Names the ledger and its file system type.
+    """
+    ledger = config.node.ledger
+    kind = network_filesystem(ledger.parent if ledger.parent.exists() else Path("/"))
+    if kind:
+        raise BrokerError(f"node.ledger {ledger} is on a network file system ({kind}): the SQLite ledger's "
+                          "write-ahead log is safe only for processes on the node's host.",
+                          hint="Run workers on the node's host (see README, Scaling out).")
 
 
 def _require_packages() -> None:

@@ -138,3 +138,26 @@ def test_dispatch_changes_only_from_the_expected_value(ledger):
     assert ledger.take_lease(job.id, "host:1", 60)
     assert not ledger.change_dispatch(job.id, "pending", ["queued"])  # a running job's lease is kept
     assert ledger.job(job.id)["dispatch"] == "running" and ledger.job(job.id)["queued_at"] == 5.0
+
+
+MOUNTS = """/dev/vda1 / ext4 rw 0 0
+server:/export /mnt/spool nfs4 rw 0 0
+server:/export/deep /mnt/spool/local ext4 rw 0 0
+//nas/share /mnt/my\\040share cifs rw 0 0
+"""
+
+
+def test_network_filesystems_are_recognised_by_their_mount():
+    from OARContourLib.service.celery_app import network_filesystem
+
+    assert network_filesystem(Path("/mnt/spool/ledger.sqlite"), MOUNTS) == "nfs4"
+    assert network_filesystem(Path("/mnt/spool/local/ledger.sqlite"), MOUNTS) is None  # the deeper mount wins
+    assert network_filesystem(Path("/mnt/my share/x"), MOUNTS) == "cifs"
+    assert network_filesystem(Path("/var/lib/oarcontour"), MOUNTS) is None
+    assert network_filesystem(Path("/mnt/spoolish/x"), MOUNTS) is None
+
+
+def test_this_machines_temp_ledger_is_local(tmp_path: Path):
+    from OARContourLib.service.celery_app import check_ledger_is_local
+
+    check_ledger_is_local(parse_config({"node": {"ledger": "ledger.sqlite"}}, base=tmp_path))
