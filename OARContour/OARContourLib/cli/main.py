@@ -25,6 +25,7 @@ from . import (
     report,
     rules,
     verify,
+    worker,
 )
 from . import run as run_batch
 from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
@@ -33,7 +34,7 @@ from .output import one_line, os_error_message
 logger = logging.getLogger(__name__)
 
 SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, compare, node, jobs,
-               run_batch, rules)
+               run_batch, worker, rules)
 
 
 def build_parser() -> argparse.ArgumentParser:

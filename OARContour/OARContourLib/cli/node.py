@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     _require_pynetdicom()
+    if config.queue.enabled:
+        from ..service.celery_app import check_broker
+
+        check_broker(config)  # exit 2 with one line naming the broker, before listening
     from ..service.node import Node
 
     if not args.quiet:

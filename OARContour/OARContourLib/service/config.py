@@ -74,6 +74,30 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """``[queue]``: where jobs run. No ``broker``: in the node's process; a ``redis://`` URL: on Celery workers.
+
+    Times are per job. ``lease_seconds`` is how long a worker's claim on a job lasts without a
+    heartbeat (every ``heartbeat_seconds``): a job whose worker died runs again about
+    ``lease_seconds`` after the last heartbeat. The broker redelivers an unacknowledged task after
+    ``visibility_timeout_seconds``, which must exceed the hard limit (else a long job runs twice).
+    """
+
+    broker: str = ""
+    soft_time_limit_seconds: float = 3600.0
+    hard_time_limit_seconds: float = 3900.0
+    visibility_timeout_seconds: float = 4500.0
+    lease_seconds: float = 60.0
+    heartbeat_seconds: float = 10.0
+    max_runs: int = 3
+    connect_timeout_seconds: float = 3.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.broker)
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """The whole configuration; every section has defaults (loopback, ``auto`` review)."""
 
@@ -82,10 +106,11 @@ class NodeConfig:
     destination: DestinationSettings = field(default_factory=DestinationSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     source: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        sections = ("node", "pipeline", "destination", "review", "tls")
+        sections = ("node", "pipeline", "destination", "review", "tls", "queue")
         return {name: {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
                        for k, v in vars(getattr(self, name)).items()} for name in sections}
 
@@ -124,7 +149,7 @@ def _toml_reader() -> Any:
 
 def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | None = None) -> NodeConfig:
     """Validate a parsed TOML document; relative paths are taken from ``base`` (the file's folder)."""
-    known = {"node", "pipeline", "destination", "review", "tls"}
+    known = {"node", "pipeline", "destination", "review", "tls", "queue"}
     for name in data:
         if name not in known:
             raise ConfigError(f"Unknown section [{name}].", hint=f"Sections: {', '.join(sorted(known))}.")
@@ -135,10 +160,12 @@ def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | No
         destination=reader.section("destination", DestinationSettings, _DESTINATION_RULES),
         review=reader.section("review", ReviewSettings, _REVIEW_RULES),
         tls=reader.section("tls", TlsSettings, _TLS_RULES),
+        queue=reader.section("queue", QueueSettings, _QUEUE_RULES),
         source=source,
     )
     _check_pipeline(config.pipeline)
     _check_tls(config.tls)
+    _check_queue(config.queue)
     return config
 
 
@@ -232,6 +259,43 @@ _REVIEW_RULES = {"mode": _review_mode}
 _TLS_RULES = {"enabled": _bool, "certificate": _path, "private_key": _path, "ca_certificates": _path}
 
 
+def _broker(key: str, value: Any, _base: Path) -> str:
+    from urllib.parse import urlsplit
+
+    hint = 'e.g. "redis://127.0.0.1:6379/0"; leave the key out to run jobs in the node\'s process.'
+    if not isinstance(value, str):
+        raise _fail(key, f"{value!r} must be a redis:// URL.", hint)
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise _fail(key, f"{value!r} is not a valid URL ({exc}).", hint) from exc
+    path = parts.path.strip("/")
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname or port is None or not (path == "" or path.isdigit()):
+        raise _fail(key, f"{value!r} is not a Redis broker URL with host and port.", hint)
+    return value.strip()
+
+
+def _positive_seconds(key: str, value: Any, base: Path) -> float:
+    seconds = _seconds(key, value, base)
+    if seconds <= 0:
+        raise _fail(key, f"{value!r} must be a number of seconds > 0.")
+    return seconds
+
+
+def _runs(key: str, value: Any, base: Path) -> int:
+    runs = _positive_int(key, value, base)
+    if runs < 1:
+        raise _fail(key, f"{value!r} must be at least 1.")
+    return runs
+
+
+_QUEUE_RULES = {"broker": _broker, "soft_time_limit_seconds": _positive_seconds,
+                "hard_time_limit_seconds": _positive_seconds, "visibility_timeout_seconds": _positive_seconds,
+                "lease_seconds": _positive_seconds, "heartbeat_seconds": _positive_seconds, "max_runs": _runs,
+                "connect_timeout_seconds": _positive_seconds}
+
+
 def _check_pipeline(pipeline: PipelineSettings) -> None:
     # The same validators the CLI uses, so a typo fails at start-up rather than on the first patient.
     from ..autoseg.engine import ENGINES
@@ -263,3 +327,17 @@ def _check_tls(tls: TlsSettings) -> None:
         path = getattr(tls, key)
         if path is None or not path.is_file():
             raise _fail(f"tls.{key}", f"{path} is not a file.", "TLS needs a PEM certificate, key and CA bundle.")
+
+
+def _check_queue(queue: QueueSettings) -> None:
+    # The Celery traps, refused at start-up: a redelivery before the hard limit runs a job twice,
+    # and a heartbeat slower than the lease lets a live job be swept.
+    if queue.hard_time_limit_seconds <= queue.soft_time_limit_seconds:
+        raise _fail("queue.hard_time_limit_seconds", "must be above queue.soft_time_limit_seconds.",
+                    "The soft limit lets a job fail cleanly; the hard limit kills it later.")
+    if queue.visibility_timeout_seconds <= queue.hard_time_limit_seconds:
+        raise _fail("queue.visibility_timeout_seconds", "must be above queue.hard_time_limit_seconds.",
+                    "Redis redelivers a task unacknowledged for this long: it must outlast the longest job.")
+    if queue.heartbeat_seconds * 2 > queue.lease_seconds:
+        raise _fail("queue.heartbeat_seconds", "must be at most half of queue.lease_seconds.",
+                    "A lease is renewed every heartbeat; two missed heartbeats should not lose a live job.")

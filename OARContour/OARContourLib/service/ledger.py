@@ -71,7 +71,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     store_status TEXT NOT NULL DEFAULT '',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL DEFAULT 0,
-    claimed_by TEXT NOT NULL DEFAULT ''
+    claimed_by TEXT NOT NULL DEFAULT '',
+    dispatch TEXT NOT NULL DEFAULT '',
+    queued_at REAL NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    worker TEXT NOT NULL DEFAULT '',
+    lease_until REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,7 +92,12 @@ CREATE INDEX IF NOT EXISTS events_job ON events (job_id);
 #: Columns a caller may set through :meth:`Ledger.update` (never ``state``: that goes through transitions).
 _UPDATABLE = {"study_uid", "patient_id", "instances", "last_instance_at", "ct_dir", "out_dir", "engine",
               "engine_version", "template", "tps", "rtstruct_path", "rtstruct_sop_uid", "findings", "verification",
-              "reason", "reviewer", "reviewed_at", "destination", "store_status", "attempts", "next_attempt_at", "claimed_by"}
+              "reason", "reviewer", "reviewed_at", "destination", "store_status", "attempts", "next_attempt_at", "claimed_by",
+              "dispatch", "queued_at", "runs", "worker", "lease_until"}
+#: Columns added after schema 1 (job execution on workers); older ledgers get them on open.
+_ADDED_COLUMNS = {"dispatch": "TEXT NOT NULL DEFAULT ''", "queued_at": "REAL NOT NULL DEFAULT 0",
+                  "runs": "INTEGER NOT NULL DEFAULT 0", "worker": "TEXT NOT NULL DEFAULT ''",
+                  "lease_until": "REAL NOT NULL DEFAULT 0"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,8 @@ class Job:
     def to_dict(self, include_patient: bool = True) -> dict[str, Any]:
         data = {k: v for k, v in self.row.items() if k not in ("findings", "verification")}
         data.update(state=self.state.value, findings=self.findings, verification=self.verification)
-        for key in ("state_at", "created_at", "last_instance_at", "reviewed_at", "next_attempt_at"):
+        for key in ("state_at", "created_at", "last_instance_at", "reviewed_at", "next_attempt_at", "queued_at",
+                    "lease_until"):
             data[key] = _iso(data[key]) if data.get(key) else None
         if not include_patient:
             data.pop("patient_id")
@@ -147,6 +158,14 @@ class Ledger:
         self._db.execute("PRAGMA synchronous=FULL")  # a state change survives a power cut
         self._db.executescript(_TABLES)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        with self._write() as db:
+            present = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -222,6 +241,51 @@ class Ledger:
             cursor = db.execute("UPDATE jobs SET claimed_by = ?, next_attempt_at = ? WHERE id = ? AND state = ? "
                                 "AND next_attempt_at <= ?",
                                 (owner, now + lease_seconds, job_id, JobState.SENDING.value, now))
+            return cursor.rowcount == 1
+
+    # -- worker leases (see service.execution) ----------------------------------------------------
+    def take_lease(self, job_id: int, owner: str, lease_seconds: float, *, dead: Iterable[str] = ()) -> bool:
+        """Claim a job for the pipeline: only while it is unfinished and its lease is free, expired or ``dead``'s."""
+        now = time.time()
+        states = [s.value for s in PIPELINE_STATES]
+        gone = list(dead) or [""]
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET worker = ?, lease_until = ?, dispatch = 'running', runs = runs + 1 "
+                f"WHERE id = ? AND state IN (?, ?, ?) AND (worker = '' OR lease_until < ? OR worker IN "
+                f"({','.join('?' * len(gone))}))", (owner, now + lease_seconds, job_id, *states, now, *gone))
+            return cursor.rowcount == 1
+
+    def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
+        """Extend ``owner``'s lease; False when the lease was lost (swept, or taken by another worker)."""
+        with self._write() as db:
+            cursor = db.execute("UPDATE jobs SET lease_until = ? WHERE id = ? AND worker = ?",
+                                (time.time() + lease_seconds, job_id, owner))
+            return cursor.rowcount == 1
+
+    def end_lease(self, job_id: int, owner: str, dispatch: str = "") -> bool:
+        """Give the job back (``dispatch`` ``pending`` asks the node to queue it again)."""
+        with self._write() as db:
+            cursor = db.execute("UPDATE jobs SET worker = '', lease_until = 0, dispatch = ? WHERE id = ? AND worker = ?",
+                                (dispatch, job_id, owner))
+            return cursor.rowcount == 1
+
+    def change_dispatch(self, job_id: int, to_value: str, from_values: Iterable[str], **values: Any) -> bool:
+        """Set the job's ``dispatch`` if it is one of ``from_values`` (a worker's lease is never overwritten)."""
+        allowed = list(from_values)
+        with self._write() as db:
+            cursor = db.execute(f"UPDATE jobs SET dispatch = ? WHERE id = ? AND dispatch IN "
+                                f"({','.join('?' * len(allowed))})", (to_value, job_id, *allowed))
+            if cursor.rowcount != 1:
+                return False
+            self._set(db, job_id, values)
+        return True
+
+    def sweep_lease(self, job_id: int, owner: str) -> bool:
+        """Free an expired lease of ``owner`` (the worker is gone) so the job can be queued again."""
+        with self._write() as db:
+            cursor = db.execute("UPDATE jobs SET worker = '', lease_until = 0, dispatch = 'pending' "
+                                "WHERE id = ? AND worker = ? AND lease_until < ?", (job_id, owner, time.time()))
             return cursor.rowcount == 1
 
     # -- events -----------------------------------------------------------------------------

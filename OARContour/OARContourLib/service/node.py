@@ -12,9 +12,9 @@ import queue
 import threading
 
 from .config import NodeConfig
+from .execution import JobRunner, make_runner
 from .intake import Intake
 from .ledger import JobState, Ledger, owner_id
-from .pipeline import process_job
 from .sender import queue_approved, release_dead_claims, send_due
 from .spool import closable_jobs, drop_unreleased, file_association
 
@@ -42,6 +42,7 @@ class Node:
         config.node.spool.mkdir(parents=True, exist_ok=True)
         ledger = Ledger(config.node.ledger)
         intake = Intake(config)
+        self.runner: JobRunner = make_runner(config, self.stopping.is_set)
         try:
             self._recover(ledger)
             intake.start()
@@ -57,6 +58,7 @@ class Node:
         finally:
             intake.stop()
             self._drain(ledger, intake)
+            self.runner.close()
             ledger.record(None, "node_stopped")
             ledger.close()
             logger.info("Node stopped")
@@ -70,15 +72,14 @@ class Node:
 
     def _tick(self, ledger: Ledger, intake: Intake) -> None:
         self._drain(ledger, intake)
-        for job in ledger.jobs([JobState.CHECKED, JobState.CONTOURING]):  # interrupted by a stop or crash
-            if self.stopping.is_set():
-                return
-            process_job(ledger, job, self.config, self.stopping.is_set)
+        self.runner.maintain(ledger)  # resume interrupted jobs; with workers also queue and sweep
         for job_id in closable_jobs(ledger, self.config, intake.open_staging):
             if self.stopping.is_set():
                 return
+            if ledger.job(job_id)["dispatch"]:
+                continue  # closed already, waiting for a worker
             ledger.record(job_id, "series_closed", quiet_seconds=self.config.node.quiet_seconds)
-            process_job(ledger, ledger.job(job_id), self.config, self.stopping.is_set)
+            self.runner.dispatch(ledger, job_id)
             self._drain(ledger, intake)
         queue_approved(ledger, self.config)
         if not self.stopping.is_set():

@@ -59,7 +59,7 @@ def _series_uid(path: Path) -> str:
 
 def _file_series(ledger: Ledger, config: NodeConfig, series_uid: str, paths: list[Path], calling_ae: str) -> None:
     job, created = ledger.add_job(series_uid or "(empty)", source=f"dicom:{calling_ae}")
-    if job.state is not JobState.RECEIVED:
+    if job.state is not JobState.RECEIVED or job["dispatch"]:  # closed (queued for a worker) counts as started
         ledger.record(job.id, "late_instances_dropped", instances=len(paths), calling_ae=calling_ae,
                       state=job.state.value)
         logger.warning("Job %d: %d instances arrived after the series was closed; dropped", job.id, len(paths))

@@ -18,6 +18,7 @@ import bench_compare  # noqa: E402
 import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_node  # noqa: E402
+import bench_queue  # noqa: E402
 import bench_rtstruct  # noqa: E402
 import bench_slicer_path  # noqa: E402
 import bench_startup  # noqa: E402
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     node = bench_node.run(CACHE)
     bench_node.print_table(node)
     (CACHE / "node_results.json").write_text(json.dumps(node, indent=2, default=str) + "\n")
+    queue = bench_queue.run(CACHE)
+    bench_queue.print_table(queue)
+    (CACHE / "queue_results.json").write_text(json.dumps(queue, indent=2, default=str) + "\n")
     return 0
 
 
