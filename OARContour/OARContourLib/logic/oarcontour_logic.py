@@ -414,6 +414,36 @@ class OARContourLogic:
                       "%s %s: %s", finding.code, finding.roi_name or "", finding.message)
         return findings
 
+    def jobsAwaitingReview(self, ledgerPath: str | Path | None = None) -> list[dict[str, Any]]:
+        """The node's jobs waiting for a reviewer (id, series, patient ID, reason, findings ...), oldest first.
+
+        ``ledgerPath`` defaults to ``$OARCONTOUR_LEDGER``; open one with :meth:`loadJob`.
+        """
+        from . import service_jobs
+
+        return service_jobs.awaiting_review(ledgerPath)
+
+    def loadJob(self, jobId: int | str, ledgerPath: str | Path | None = None) -> Any:
+        """Load a node job's CT and structure set for review; returns the segmentation node.
+
+        ``ledgerPath`` defaults to ``$OARCONTOUR_LEDGER``. Edit the segments, then :meth:`approveJob`.
+        """
+        from . import service_jobs
+
+        return service_jobs.load_job(self, jobId, ledgerPath)
+
+    def approveJob(self, jobId: int | str, segmentationNode: Any, reviewer: str,
+                   ledgerPath: str | Path | None = None, configPath: str | Path | None = None) -> Any:
+        """Export the edited structures, verify, record the approval by ``reviewer`` and send.
+
+        With ``configPath`` (the node's TOML) the RTSTRUCT is sent at once (a failure is retried by the
+        running node); without it the running node sends it. Raises ExportError, and approves nothing,
+        when the export fails verification. Returns the ledger job.
+        """
+        from . import service_jobs
+
+        return service_jobs.approve_job(self, jobId, segmentationNode, reviewer, ledgerPath, configPath)
+
     def _ct_volume(self, ctNode: Any) -> CTVolume:
         reference = self.getCTReference(ctNode)
         return workflow.ct_volume_of(ctNode, reference.series_instance_uid, self.dicom_file_lookup)

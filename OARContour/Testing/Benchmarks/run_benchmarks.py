@@ -15,6 +15,7 @@ sys.path.insert(0, str(HERE))
 import bench_autoseg  # noqa: E402
 import bench_ct_loader  # noqa: E402
 import bench_naming  # noqa: E402
+import bench_node  # noqa: E402
 import bench_rtstruct  # noqa: E402
 import bench_startup  # noqa: E402
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     autoseg = bench_autoseg.run(CACHE)
     bench_autoseg.print_table(autoseg)
     (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")
+    node = bench_node.run(CACHE)
+    bench_node.print_table(node)
+    (CACHE / "node_results.json").write_text(json.dumps(node, indent=2, default=str) + "\n")
     return 0
 
 

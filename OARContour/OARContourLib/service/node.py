@@ -1,0 +1,89 @@
+"""The node's main loop: file released associations, close quiet series, run the pipeline, send.
+
+One thread does all ledger work; association threads only write files and post to a queue. A
+stop request (SIGTERM, Ctrl-C) is honoured between steps: the current job stays in its state and
+resumes on the next start, as do jobs interrupted by a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from .config import NodeConfig
+from .intake import Intake
+from .ledger import JobState, Ledger, owner_id
+from .pipeline import process_job
+from .sender import queue_approved, release_dead_claims, send_due
+from .spool import closable_jobs, drop_unreleased, file_association
+
+logger = logging.getLogger(__name__)
+
+#: Main-loop period: how quickly a release, a closed series or a due retry is noticed.
+TICK_SECONDS = 0.2
+
+
+class Node:
+    """A running node; :meth:`run` blocks until :meth:`request_stop`."""
+
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.stopping = threading.Event()
+        self.owner = owner_id()
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        config = self.config
+        config.node.spool.mkdir(parents=True, exist_ok=True)
+        ledger = Ledger(config.node.ledger)
+        intake = Intake(config)
+        try:
+            self._recover(ledger)
+            intake.start()
+            ledger.record(None, "node_started", ae_title=config.node.ae_title, port=config.node.port,
+                          review_mode=config.review.mode)
+            while not self.stopping.is_set():
+                self._tick(ledger, intake)
+                self.stopping.wait(TICK_SECONDS)
+        finally:
+            intake.stop()
+            self._drain(ledger, intake)
+            ledger.record(None, "node_stopped")
+            ledger.close()
+            logger.info("Node stopped")
+
+    def _recover(self, ledger: Ledger) -> None:
+        drop_unreleased(self.config, ledger)
+        release_dead_claims(ledger)
+        unfinished = ledger.jobs([JobState.CHECKED, JobState.CONTOURING, JobState.APPROVED, JobState.SENDING])
+        if unfinished:
+            logger.info("Resuming %d unfinished jobs", len(unfinished))
+
+    def _tick(self, ledger: Ledger, intake: Intake) -> None:
+        self._drain(ledger, intake)
+        for job in ledger.jobs([JobState.CHECKED, JobState.CONTOURING]):  # interrupted by a stop or crash
+            if self.stopping.is_set():
+                return
+            process_job(ledger, job, self.config, self.stopping.is_set)
+        for job_id in closable_jobs(ledger, self.config, intake.open_staging):
+            if self.stopping.is_set():
+                return
+            ledger.record(job_id, "series_closed", quiet_seconds=self.config.node.quiet_seconds)
+            process_job(ledger, ledger.job(job_id), self.config, self.stopping.is_set)
+            self._drain(ledger, intake)
+        queue_approved(ledger, self.config)
+        if not self.stopping.is_set():
+            send_due(ledger, self.config, self.owner)
+
+    @staticmethod
+    def _drain(ledger: Ledger, intake: Intake) -> None:
+        while True:
+            try:
+                ended = intake.ended.get_nowait()
+            except queue.Empty:
+                return
+            file_association(ledger, intake.config, ended)
+
