@@ -10,13 +10,29 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CancelledError, EngineError, OARContourError
-from . import autoseg, convert, demo, derive, export, inspect_ct, jobs, names, node, phantom, report, verify
+from . import (
+    autoseg,
+    convert,
+    deidentify,
+    demo,
+    derive,
+    export,
+    inspect_ct,
+    jobs,
+    names,
+    node,
+    phantom,
+    reidentify,
+    report,
+    verify,
+)
 from . import run as run_batch
 from .exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
 logger = logging.getLogger(__name__)
 
-SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, node, jobs, run_batch)
+SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, node, jobs, run_batch,
+               deidentify, reidentify)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,167 @@
+"""Re-identify an RTSTRUCT returned by the service and verify it against the original CT.
+
+Every UID element anywhere in the file (all sequences, file meta) is mapped back through the map;
+a UID the map does not know refuses the whole file, except the structure set's own SOP Instance
+and Series UIDs, which are replaced by new ones under the site's root anyway. The patient and
+study modules are then copied from the *original CT* (never from the returned file), and the
+result must pass :func:`OARContourLib.rtstruct.verify.verify_rtstruct` against that CT. Contour
+points are never touched.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.uid import UID, generate_uid
+
+from ..ct.load import REFERENCE_KEYWORDS
+from ..ct.model import CTVolume
+from ..ct.problems import Severity
+from ..errors import InputError
+from ..rtstruct.dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
+from ..rtstruct.verify import VerificationReport, verify_rtstruct
+from .deidentify import is_instance_uid, uid_values
+from .map_store import DeidMap
+
+#: Attributes the de-identification added; meaningless once the file is re-identified.
+DEID_KEYWORDS = ("PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence",
+                 "LongitudinalTemporalInformationModified")
+PATIENT_KEYWORDS = tuple(dict.fromkeys((*PATIENT_STUDY_KEYWORDS, "PatientAge", "OtherPatientIDs",
+                                        "SpecificCharacterSet")))
+
+
+class ReidentificationRefused(InputError):
+    """The returned RTSTRUCT is held: unknown UIDs, another patient or a failed verification."""
+
+    code = "REIDENTIFICATION_REFUSED"
+
+
+@dataclass(frozen=True)
+class Reidentified:
+    """A re-identified structure set and its verification against the original CT."""
+
+    dataset: Dataset
+    report: VerificationReport
+    uids_mapped: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sop_instance_uid": str(self.dataset.SOPInstanceUID), "uids_mapped": self.uids_mapped,
+                "verification": self.report.to_dict()}
+
+
+def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str | None = None,
+               tps: str = "generic") -> Reidentified:
+    """Map ``returned`` back onto the original ``ct``; ``returned`` itself is not modified.
+
+    Raises
+    ------
+    ReidentificationRefused
+        Not an RTSTRUCT; a UID unknown to the map; UIDs of another patient or study than ``ct``;
+        the verifier finds an error (the message names the first ones).
+    """
+    _check_rtstruct(returned)
+    dataset, mapped = map_back(returned, deid_map, ct.reference.attributes.get("PatientID", ""))
+    _restore_patient_and_study(dataset, ct)
+    _new_identity(dataset, uid_root)
+    report = verify_rtstruct(dataset, ct, tps)
+    errors = report.of_severity(Severity.ERROR)
+    if errors:
+        listed = "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
+        raise ReidentificationRefused(f"The re-identified RTSTRUCT fails verification against the original CT "
+                                      f"({len(errors)} errors: {listed}).",
+                                      hint="Held, not forwarded: ask the service to contour the CT it was sent.")
+    return Reidentified(dataset, report, mapped)
+
+
+def map_back(returned: Dataset, deid_map: DeidMap, patient_id: str) -> tuple[Dataset, int]:
+    """A copy of ``returned`` with every UID element, at any depth, replaced by its original.
+
+    The structure set's own SOP Instance and Series UIDs may be unknown (they are replaced later).
+
+    Raises
+    ------
+    ReidentificationRefused
+        A UID unknown to the map, or UIDs of another patient than ``patient_id``.
+    """
+    dataset = copy.deepcopy(returned)
+    own = {str(returned.get("SOPInstanceUID", "")), str(returned.get("SeriesInstanceUID", ""))}
+    mapper = _UidMapper(deid_map, own)
+    dataset.file_meta.walk(mapper)
+    dataset.walk(mapper)
+    mapper.raise_if_refused(patient_id)
+    return dataset, mapper.mapped
+
+
+def _check_rtstruct(dataset: Dataset) -> None:
+    if str(dataset.get("SOPClassUID", "")) != RT_STRUCTURE_SET_STORAGE:
+        raise ReidentificationRefused(f"The returned file is not an RTSTRUCT (Modality {dataset.get('Modality', 'none')}).",
+                                      hint="Only RT Structure Sets are re-identified.")
+
+
+class _UidMapper:
+    """A pydicom walk callback replacing pseudonymous UIDs by their originals and noting unknown ones."""
+
+    def __init__(self, deid_map: DeidMap, own: set[str]) -> None:
+        self.deid_map = deid_map
+        self.own = own
+        self.unknown: list[str] = []
+        self.patients: set[str] = set()
+        self.mapped = 0
+
+    def __call__(self, dataset: Dataset, element: DataElement) -> None:
+        if not is_instance_uid(element) or not element.value:
+            return
+        values = []
+        for value in uid_values(element):
+            entry = None if value in self.own else self.deid_map.entry(value)
+            if entry is None:
+                if value not in self.own:
+                    self.unknown.append(element.keyword or str(element.tag))
+                values.append(value)
+                continue
+            self.patients.add(entry.patient_key)
+            self.mapped += 1
+            values.append(entry.original)
+        element.value = values if len(values) > 1 else values[0]
+
+    def raise_if_refused(self, patient_id: str) -> None:
+        if self.unknown:
+            where = ", ".join(sorted(set(self.unknown)))
+            raise ReidentificationRefused(
+                f"The returned RTSTRUCT refers to {len(self.unknown)} UID(s) the de-identification map does not know "
+                f"(in {where}).", hint="Held, not forwarded: it does not belong to a CT this gateway sent out.")
+        if len(self.patients) > 1 or (self.patients and self.patients != {patient_id}):
+            raise ReidentificationRefused("The returned RTSTRUCT's UIDs belong to another patient than the original "
+                                          "CT's (or to several).",
+                                          hint="Held, not forwarded: give --ct the CT that was de-identified.")
+
+
+def _restore_patient_and_study(dataset: Dataset, ct: CTVolume) -> None:
+    attributes = ct.reference.attributes
+    for keyword in DEID_KEYWORDS:
+        if keyword in dataset:
+            delattr(dataset, keyword)
+    for keyword in PATIENT_KEYWORDS:
+        value = attributes.get(keyword, "") if keyword in REFERENCE_KEYWORDS else ""
+        if value or keyword in PATIENT_STUDY_KEYWORDS:
+            setattr(dataset, keyword, value)
+        elif keyword in dataset:
+            delattr(dataset, keyword)
+    dataset.StudyID = str(dataset.StudyID)[:16]
+    if not dataset.get("SpecificCharacterSet"):
+        dataset.SpecificCharacterSet = "ISO_IR 100"
+    dataset.StudyInstanceUID = ct.reference.study_instance_uid
+
+
+def _new_identity(dataset: Dataset, uid_root: str | None) -> None:
+    prefix = None if uid_root is None else uid_root.rstrip(".") + "."
+    dataset.SOPInstanceUID = generate_uid(prefix=prefix) if prefix else generate_uid()
+    dataset.SeriesInstanceUID = generate_uid(prefix=prefix) if prefix else generate_uid()
+    dataset.file_meta.MediaStorageSOPInstanceUID = UID(dataset.SOPInstanceUID)
+
+
+__all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "map_back", "reidentify"]
