@@ -198,3 +198,31 @@ def test_refusals_write_nothing(shared_data, tmp_path, capsys):
                  "--map", str(out / "map.sqlite")]) == 2
     assert "inside the output" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("tamper", ["unknown_contour_image", "unknown_frame", "frame_of_another_known_uid"])
+def test_tampered_return_is_held(tamper, shared_data, tmp_path, capsys):
+    """An unknown UID anywhere, or a Frame of Reference that is not the CT's: exit 2, one line, no file."""
+    ct_dir, rs_path = shared_data / VARIAN[0], shared_data / VARIAN[1]
+    map_path = tmp_path / "map.sqlite"
+    assert main(["-q", "deidentify", str(ct_dir), "--out", str(tmp_path / "d"), "--map", str(map_path)]) == 0
+    returned = pydicom.dcmread(_deidentify_rtstruct(pydicom.dcmread(rs_path), map_path, tmp_path / "r.dcm"))
+    frame = returned.ReferencedFrameOfReferenceSequence[0]
+    if tamper == "unknown_contour_image":
+        returned.ROIContourSequence[0].ContourSequence[0].ContourImageSequence[0].ReferencedSOPInstanceUID = \
+            pydicom.uid.generate_uid()
+    elif tamper == "unknown_frame":
+        frame.FrameOfReferenceUID = pydicom.uid.generate_uid()
+    else:  # a UID the map knows, but not a Frame of Reference: mapping succeeds, verification refuses
+        frame.FrameOfReferenceUID = returned.StudyInstanceUID
+        for roi in returned.StructureSetROISequence:
+            roi.ReferencedFrameOfReferenceUID = returned.StudyInstanceUID
+    save_dataset(returned, tmp_path / "tampered.dcm", enforce_file_format=True)
+    back = tmp_path / "back.dcm"
+    capsys.readouterr()
+    assert main(["-q", "reidentify", str(tmp_path / "tampered.dcm"), "--map", str(map_path), "--ct", str(ct_dir),
+                 "--out", str(back)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert ("does not know" in err) if tamper.startswith("unknown") else ("fails verification" in err)
+    assert not back.exists() and not list(tmp_path.glob(".back.dcm*"))
