@@ -144,13 +144,14 @@ def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Pa
 def reidentify_loaded(returned: Dataset, deid_map: DeidMap, ct_dir: str | Path, uid_root: str | None = None,
                       tps: str = "generic") -> Reidentified:
     """:func:`.reidentify` with the original CT series loaded from ``ct_dir`` (the one the file names)."""
-    ct = load_ct(ct_dir, _original_series(returned, deid_map))
+    ct = load_ct(ct_dir, original_series_uid(returned, deid_map))
     result = reidentify(returned, deid_map, ct, uid_root, tps)
     _check_points_untouched(returned, result.dataset)
     return result
 
 
-def _original_series(returned: Dataset, deid_map: DeidMap) -> str | None:
+def original_series_uid(returned: Dataset, deid_map: DeidMap) -> str | None:
+    """The original Series Instance UID of the CT a returned RTSTRUCT references (None if unknown)."""
     for frame in returned.get("ReferencedFrameOfReferenceSequence", []):
         for study in frame.get("RTReferencedStudySequence", []):
             for series in study.get("RTReferencedSeriesSequence", []):
@@ -168,5 +169,6 @@ def _check_points_untouched(returned: Dataset, result: Dataset) -> None:
         raise ReidentificationRefused("Contour points changed during re-identification.", hint="Report this bug.")
 
 
-__all__ = ["DeidentifyReport", "axial_ct_headers", "check_map_outside", "deidentify_folder", "reidentify_file",
+__all__ = ["DeidentifyReport", "axial_ct_headers", "check_map_outside", "deidentify_folder", "original_series_uid",
+           "reidentify_file",
            "reidentify_loaded"]

@@ -74,6 +74,20 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    """``[gateway]`` and ``[gateway.service]``: de-identify out to an outside service, re-identify on return.
+
+    A gateway has no ``[pipeline]``: CTs from the hospital go de-identified to the service's AE, and
+    RTSTRUCTs from the service go re-identified and verified to ``[destination]``.
+    """
+
+    map: Path = Path("/var/lib/oarcontour/deid-map.sqlite")
+    service_ae_title: str = "SERVICE"
+    service_host: str = "127.0.0.1"
+    service_port: int = 11113
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """The whole configuration; every section has defaults (loopback, ``auto`` review)."""
 
@@ -83,9 +97,11 @@ class NodeConfig:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     source: Path | None = None
+    #: Set in the gateway role (``[gateway]`` present); then ``pipeline`` is unused.
+    gateway: GatewaySettings | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        sections = ("node", "pipeline", "destination", "review", "tls")
+        sections = ("node", "pipeline", "destination", "review", "tls") + (("gateway",) if self.gateway else ())
         return {name: {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
                        for k, v in vars(getattr(self, name)).items()} for name in sections}
 
@@ -124,7 +140,7 @@ def _toml_reader() -> Any:
 
 def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | None = None) -> NodeConfig:
     """Validate a parsed TOML document; relative paths are taken from ``base`` (the file's folder)."""
-    known = {"node", "pipeline", "destination", "review", "tls"}
+    known = {"node", "pipeline", "destination", "review", "tls", "gateway"}
     for name in data:
         if name not in known:
             raise ConfigError(f"Unknown section [{name}].", hint=f"Sections: {', '.join(sorted(known))}.")
@@ -136,8 +152,10 @@ def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | No
         review=reader.section("review", ReviewSettings, _REVIEW_RULES),
         tls=reader.section("tls", TlsSettings, _TLS_RULES),
         source=source,
+        gateway=_gateway(data, base) if "gateway" in data else None,
     )
-    _check_pipeline(config.pipeline)
+    if config.gateway is None:
+        _check_pipeline(config.pipeline)
     _check_tls(config.tls)
     return config
 
@@ -230,6 +248,24 @@ _DESTINATION_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "retr
                       "retry_max_seconds": _seconds}
 _REVIEW_RULES = {"mode": _review_mode}
 _TLS_RULES = {"enabled": _bool, "certificate": _path, "private_key": _path, "ca_certificates": _path}
+
+
+def _gateway(data: dict[str, Any], base: Path) -> GatewaySettings:
+    if "pipeline" in data:
+        raise _fail("pipeline", "a gateway ([gateway] given) has no [pipeline]; the outside service contours.",
+                    "Remove [pipeline], or [gateway] to contour here.")
+    section = data["gateway"]
+    if not isinstance(section, dict):
+        raise ConfigError("gateway must be a table ([gateway]).", hint="See the README for the layout.")
+    unknown = sorted(set(section) - {"map", "service"})
+    if unknown:
+        raise ConfigError(f"Unknown key gateway.{unknown[0]}.", hint="Keys of [gateway]: map, service.")
+    if "map" not in section:
+        raise _fail("gateway.map", "missing.", 'The de-identification map, e.g. map = "/var/lib/oarcontour/deid-map.sqlite".')
+    service = _Reader({"gateway.service": section.get("service", {})}, base).section(
+        "gateway.service", dict, {"ae_title": _ae_title, "host": _text, "port": _port})
+    return GatewaySettings(map=_path("gateway.map", section["map"], base),
+                           **{f"service_{key}": value for key, value in service.items()})
 
 
 def _check_pipeline(pipeline: PipelineSettings) -> None:

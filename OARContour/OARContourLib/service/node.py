@@ -12,8 +12,9 @@ import queue
 import threading
 
 from .config import NodeConfig
+from .gateway import process_gateway_job
 from .intake import Intake
-from .ledger import JobState, Ledger, owner_id
+from .ledger import Job, JobState, Ledger, owner_id
 from .pipeline import process_job
 from .sender import queue_approved, release_dead_claims, send_due
 from .spool import closable_jobs, drop_unreleased, file_association
@@ -67,16 +68,21 @@ class Node:
         for job in ledger.jobs([JobState.CHECKED, JobState.CONTOURING]):  # interrupted by a stop or crash
             if self.stopping.is_set():
                 return
-            process_job(ledger, job, self.config, self.stopping.is_set)
+            self._process(ledger, job)
         for job_id in closable_jobs(ledger, self.config, intake.open_staging):
             if self.stopping.is_set():
                 return
             ledger.record(job_id, "series_closed", quiet_seconds=self.config.node.quiet_seconds)
-            process_job(ledger, ledger.job(job_id), self.config, self.stopping.is_set)
+            self._process(ledger, ledger.job(job_id))
             self._drain(ledger, intake)
         queue_approved(ledger, self.config)
         if not self.stopping.is_set():
             send_due(ledger, self.config, self.owner)
+
+    def _process(self, ledger: Ledger, job: Job) -> None:
+        # A gateway forwards and re-identifies; an ordinary node contours.
+        process = process_gateway_job if self.config.gateway is not None else process_job
+        process(ledger, job, self.config, self.stopping.is_set)
 
     @staticmethod
     def _drain(ledger: Ledger, intake: Intake) -> None:
