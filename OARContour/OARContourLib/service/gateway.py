@@ -26,6 +26,7 @@ from ..errors import CancelledError, InputError, OARContourError
 from .config import GatewaySettings, NodeConfig
 from .ledger import PIPELINE_STATES, Job, JobState, Ledger
 from .pipeline import AUTO_REVIEWER, _Steps
+from .sender import backoff_seconds
 from .tls import client_context
 
 logger = logging.getLogger(__name__)
@@ -65,21 +66,28 @@ def _fail(ledger: Ledger, job: Job, reason: str) -> None:
 
 def _forward_ct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySettings, steps: _Steps) -> None:
     deid_dir = Path(job["out_dir"]) / "deid"
-    with steps.step("deidentify") as info:
-        shutil.rmtree(deid_dir, ignore_errors=True)  # a resumed job: same seed, same result
-        deid_dir.parent.mkdir(parents=True, exist_ok=True)
-        report = deidentify_folder(job["ct_dir"], deid_dir, gateway.map)
-        info.update(instances=report.instances, skipped_files=report.skipped_files)
-    ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED, JobState.CHECKED])
+    if job.state is not JobState.CHECKED or not deid_dir.is_dir():
+        with steps.step("deidentify") as info:
+            shutil.rmtree(deid_dir, ignore_errors=True)  # a resumed job: same seed, same result
+            deid_dir.parent.mkdir(parents=True, exist_ok=True)
+            report = deidentify_folder(job["ct_dir"], deid_dir, gateway.map)
+            info.update(instances=report.instances, skipped_files=report.skipped_files)
+        ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED, JobState.CHECKED], next_attempt_at=0.0)
+        job = ledger.job(job.id)
+    if float(job["next_attempt_at"]) > time.time():
+        return  # the service was unreachable: wait for the back-off
     service = f"{gateway.service_ae_title}@{gateway.service_host}:{gateway.service_port}"
-    with steps.step("send_to_service", destination=service) as info:
+    attempt = int(job["attempts"]) + 1
+    with steps.step("send_to_service", destination=service, attempt=attempt) as info:
         failed = store_folder(deid_dir, config, gateway)
         info.update(failed=failed)
-    if failed:
-        _fail(ledger, job, f"the service {service} did not store the de-identified CT: {failed}")
+    if failed:  # retried with the sender's back-off; the job stays in `checked`
+        delay = backoff_seconds(attempt, config)
+        ledger.update(job.id, attempts=attempt, store_status=failed, next_attempt_at=time.time() + delay)
+        logger.warning("Job %d: sending to the service failed (%s); next in %.0f s", job.id, failed, delay)
         return
     ledger.transition(job.id, JobState.SENT, [JobState.CHECKED], destination=service, store_status="0x0000",
-                      detail={"destination": service, "deidentified": True})
+                      attempts=attempt, detail={"destination": service, "deidentified": True})
 
 
 def store_folder(folder: Path, config: NodeConfig, gateway: GatewaySettings) -> str:
@@ -97,7 +105,7 @@ def store_folder(folder: Path, config: NodeConfig, gateway: GatewaySettings) -> 
     assoc = ae.associate(gateway.service_host, gateway.service_port, ae_title=gateway.service_ae_title,
                          tls_args=tls_args)
     if not assoc.is_established:
-        return "no association"
+        return f"no association ({'rejected' if assoc.is_rejected else 'unreachable or aborted'})"
     try:
         for path in files:
             status = assoc.send_c_store(path)

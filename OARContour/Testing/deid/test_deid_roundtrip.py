@@ -110,7 +110,8 @@ def test_ibsi_round_trip_after_matching_by_z(shared_data, tmp_path, capsys):
     rs.OperatorsName = ""
     matched = Dataset()
     matched.update(rs)
-    _, back = _round_trip(tmp_path, ct_dir, rs, capsys)
+    out, back = _round_trip(tmp_path, ct_dir, rs, capsys)
+    assert leaks_in([out], identifying_values(ct_dir)) == []
     _assert_verifies(back, ct_dir, capsys)
     _assert_on_original(back, matched, ct_dir)
 
@@ -143,7 +144,9 @@ def test_vendor_rtstruct_every_uid_maps_back(case, shared_data, tmp_path):
     map_path = tmp_path / "map.sqlite"
     assert main(["-q", "deidentify", str(shared_data / ct_dir), "--out", str(tmp_path / "d"),
                  "--map", str(map_path)]) == 0
+    assert leaks_in([tmp_path / "d"], identifying_values(shared_data / ct_dir)) == []
     returned = pydicom.dcmread(_deidentify_rtstruct(pydicom.dcmread(rs_path), map_path, tmp_path / "r.dcm"))
+    assert leaks_in([tmp_path / "r.dcm"], identifying_values(shared_data / ct_dir)) == []
     assert not set(v for _, v in _uid_elements(returned)) & set(v for _, v in _uid_elements(original))
     with DeidMap(map_path) as deid_map:
         back, mapped = map_back(returned, deid_map, str(original.PatientID))
