@@ -176,6 +176,8 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._cancelRequested = False
         self._checklistKey = None  # (engine, template) the structure checklist shows
         self._findings = []
+        self._jobs = []
+        self._jobSegmentation = None
         self._fillingNames = False  # True while the Names table is filled by code, not edited
         self._busy = False  # True while long work runs (its progress callback processes events)
         self._choices = None
@@ -216,6 +218,9 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.findingsTableWidget.connect("cellClicked(int,int)", self.onFindingClicked)
         self.ui.exportButton.connect("clicked(bool)", self.onExportButton)
         self.ui.reportButton.connect("clicked(bool)", self.onReportButton)
+        self.ui.refreshJobsButton.connect("clicked(bool)", self.onRefreshJobsButton)
+        self.ui.loadJobButton.connect("clicked(bool)", self.onLoadJobButton)
+        self.ui.approveJobButton.connect("clicked(bool)", self.onApproveJobButton)
         for name, presetId in WINDOW_PRESET_BUTTONS.items():
             getattr(self.ui, name).connect("clicked(bool)", lambda _, p=presetId: self.onWindowPresetButton(p))
         for name, presetId in THRESHOLD_PRESET_BUTTONS.items():
@@ -702,6 +707,39 @@ class OARContourWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 file=outPath.name, structures=report.structure_count, findings=report.findings_count)
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(str(outPath)))
 
+
+    # --- 7. Service (the DICOM node's review list) ---------------------------------------------------
+
+    def onRefreshJobsButton(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Cannot read the job ledger."), waitCursor=True):
+            self._jobs = self.logic.jobsAwaitingReview(ledgerPath=self.ui.serviceLedgerPathLineEdit.currentPath or None)
+            table = self.ui.jobsTableWidget
+            table.setRowCount(len(self._jobs))
+            for index, job in enumerate(self._jobs):
+                cells = (str(job["id"]), str(job["instances"]), job.get("patient_id", ""), job["reason"])
+                for column, text in enumerate(cells):
+                    self._setReadOnlyCell(table, index, column, text, job["reason"])
+            self.ui.serviceResultLabel.text = _("{count} jobs awaiting review.").format(count=len(self._jobs))
+
+    def _selectedJobId(self):
+        row = self.ui.jobsTableWidget.currentRow()
+        if row < 0 or row >= len(self._jobs):
+            raise ValueError(_("Select a job in the list first."))
+        return self._jobs[row]["id"]
+
+    def onLoadJobButton(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("The job could not be loaded."), waitCursor=True):
+            jobId = self._selectedJobId()
+            self._jobSegmentation = self.logic.loadJob(jobId, ledgerPath=self.ui.serviceLedgerPathLineEdit.currentPath or None)
+            self.ui.serviceResultLabel.text = _("Job {job} loaded: edit its segments, then approve.").format(job=jobId)
+
+    def onApproveJobButton(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Nothing was approved or sent."), waitCursor=True):
+            jobId = self._selectedJobId()
+            job = self.logic.approveJob(jobId, self._jobSegmentation, self.ui.reviewerLineEdit.text.strip(),
+                                        ledgerPath=self.ui.serviceLedgerPathLineEdit.currentPath or None,
+                                        configPath=self.ui.serviceConfigPathLineEdit.currentPath or None)
+            self.ui.serviceResultLabel.text = _("Job {job}: {state}.").format(job=jobId, state=job.state.value)
 
 class OARContourTest(ScriptedLoadableModuleTest):
     """Self-test run by CTest (``py_OARContour``) and by the panel's "Reload and Test" button.

@@ -11,7 +11,7 @@ from typing import Any
 from ..ct.scan import SeriesFiles, scan_folder
 from ..errors import InputError
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
-from .output import print_json
+from .output import print_json, terminal_progress
 
 SCHEMA = "oarcontour.run/1"
 
@@ -70,7 +70,8 @@ def _one(ledger: Any, config: Any, root: Path, series: SeriesFiles, out: Path | 
         job_out = out if out is not None else job_folders(config, job.id)[1]
         ledger.update(job.id, out_dir=str(job_out), ct_dir=str(ct_dir), instances=len(series.image_headers))
         _progress(args, f"[{number}/{total}] job {job.id}: contouring {len(series.image_headers)} slices ...")
-        job = process_job(ledger, ledger.job(job.id), config)
+        job = process_job(ledger, ledger.job(job.id), config,
+                          progress=terminal_progress(not args.json and not args.quiet))
         if report and job["rtstruct_path"]:
             _report(ledger, job, config)
     row = {"job": job.id, "series": series.series_uid, "slices": len(series.image_headers),

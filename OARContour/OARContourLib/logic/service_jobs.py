@@ -72,6 +72,9 @@ def approve_job(logic: Any, job_id: int | str, seg_node: Any, reviewer: str, led
             raise InputError(f"Job {job.id} is {job.state.value}, not awaiting_review.",
                              hint="Only held jobs are approved; see `oarcontour jobs show`.")
         ct_node = _ct_node(logic, seg_node)
+        if seg_node.GetAttribute(JOB_ATTRIBUTE) != str(job.id):
+            raise InputError(f"This segmentation belongs to job {seg_node.GetAttribute(JOB_ATTRIBUTE)}, not {job.id}.",
+                             hint=f"Open job {job.id} with loadJob({job.id}) and approve that segmentation.")
         result = logic.exportRTSTRUCT(seg_node, ct_node, job["out_dir"], tps=job["tps"] or "generic",
                                       structureSetLabel=f"Reviewed{job.id}"[:16], overwrite=True)
         verification = result.verification

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Main-loop period: how quickly a release, a closed series or a due retry is noticed.
 TICK_SECONDS = 0.2
+#: After an unexpected error in the loop (e.g. the ledger locked too long), wait this long before going on.
+ERROR_PAUSE_SECONDS = 5.0
 
 
 class Node:
@@ -47,7 +49,11 @@ class Node:
             ledger.record(None, "node_started", ae_title=config.node.ae_title, port=config.node.port,
                           review_mode=config.review.mode)
             while not self.stopping.is_set():
-                self._tick(ledger, intake)
+                try:
+                    self._tick(ledger, intake)
+                except Exception:  # noqa: BLE001 - a node keeps serving; the job stays in its state
+                    logger.exception("Error in the node's main loop; retrying in %.0f s", ERROR_PAUSE_SECONDS)
+                    self.stopping.wait(ERROR_PAUSE_SECONDS)
                 self.stopping.wait(TICK_SECONDS)
         finally:
             intake.stop()

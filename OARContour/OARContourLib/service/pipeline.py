@@ -27,6 +27,7 @@ from ..derive import apply_recipes
 from ..errors import CancelledError, OARContourError
 from ..findings import Finding
 from ..naming.validate import check_unique, validate_name
+from ..progress import ProgressCallback, report
 from ..qa import check_structures
 from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure, full_mask
 from ..rtstruct.verify import verify_rtstruct
@@ -49,17 +50,25 @@ class StepTime:
         return {"step": self.step, "seconds": round(self.seconds, 3)}
 
 
+#: The steps in order, for progress reporting (derive only when recipes are configured).
+STEPS = ("inspect", "load", "autoseg", "names", "derive", "check", "export", "verify")
+
+
 class _Steps:
     """Records each step's duration in the ledger; ``stop()`` returning True cancels between steps."""
 
-    def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool]) -> None:
-        self.ledger, self.job, self.stop = ledger, job, stop
+    def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool],
+                 progress: ProgressCallback | None = None) -> None:
+        self.ledger, self.job, self.stop, self.outer = ledger, job, stop, progress
         self.times: list[StepTime] = []
+        self.current = 0
 
     @contextmanager
     def step(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
         if self.stop():
             raise CancelledError(f"Stopped before step {name}", hint="The job resumes when the node restarts.")
+        self.current = STEPS.index(name)
+        report(self.outer, self.current / len(STEPS), name)
         started = time.perf_counter()
         extra: dict[str, Any] = dict(detail)
         yield extra
@@ -68,18 +77,22 @@ class _Steps:
         self.ledger.record(self.job.id, "step", step=name, seconds=round(seconds, 3), **extra)
         logger.info("Job %d: %s done in %.2f s", self.job.id, name, seconds)
 
-    def progress(self, _fraction: float, _message: str) -> bool:
+    def progress(self, fraction: float, message: str) -> bool:
+        """Inner progress of a long step (load, autoseg), mapped onto the step's share of the job."""
+        if self.outer is not None and self.outer((self.current + fraction) / len(STEPS), message):
+            return True
         return self.stop()
 
 
-def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False) -> Job:
+def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False,
+                progress: ProgressCallback | None = None) -> Job:
     """Run the pipeline for a job in ``received``, ``checked`` or ``contouring``; returns the job as it ends.
 
     A core error makes the job ``failed`` with the reason; a stop request (``stop()`` True) leaves
     it where it is, to be resumed; any other exception also fails the job (and is logged) so one bad
     series never blocks the queue.
     """
-    steps = _Steps(ledger, job, stop)
+    steps = _Steps(ledger, job, stop, progress)
     try:
         _run(ledger, job, config, steps)
     except CancelledError:
@@ -180,6 +193,7 @@ def _export_and_gate(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume,
     ledger.update(job.id, rtstruct_path=str(target), rtstruct_sop_uid=exported.sop_instance_uid,
                   findings=[f.to_dict() for f in findings], verification=verification.to_dict())
     gate(ledger, job, config.review.mode, findings, verification.has_errors)
+    report(steps.outer, 1.0, "done")
 
 
 def gate(ledger: Ledger, job: Job, mode: str, findings: list[Finding], verification_failed: bool) -> JobState:

@@ -86,6 +86,8 @@ def send_due(ledger: Ledger, config: NodeConfig, owner: str | None = None) -> li
     owner = owner or owner_id()
     attempted = []
     for job in ledger.jobs([JobState.SENDING]):
+        if job.verification.get("has_errors", True):
+            continue  # never sent (the approval paths refuse these; this keeps the loop going if one slips in)
         if job["next_attempt_at"] <= time.time() and ledger.claim(job.id, owner, CLAIM_SECONDS):
             attempted.append(send_job(ledger, ledger.job(job.id), config))
     return attempted

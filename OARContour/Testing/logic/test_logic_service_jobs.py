@@ -73,6 +73,10 @@ def test_approve_refuses_a_job_not_awaiting_review_and_a_foreign_segmentation(sm
     other = logic.scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
     with pytest.raises(InputError, match="not opened from a job"):
         logic.approveJob(1, other, "Dr A", ledgerPath=ledger_path)
+    seg.SetAttribute("OARContour.JobId", "7")  # a segmentation opened from another job
+    with pytest.raises(InputError, match="belongs to job 7"):
+        logic.approveJob(1, seg, "Dr A", ledgerPath=ledger_path)
+    seg.SetAttribute("OARContour.JobId", "1")
     ledger = Ledger(ledger_path)
     ledger.transition(1, JobState.REJECTED, [JobState.AWAITING_REVIEW])
     ledger.close()

@@ -73,6 +73,20 @@ def test_round_trip_rtstruct_references_the_ct(small_phantom, node_factory, orth
     assert str(first.PatientID) not in log and str(first.PatientName) not in log
 
 
+def test_ctrl_c_stops_the_node_cleanly(node_factory):
+    import signal
+
+    node = node_factory(destination_port=free_port()).start()
+    assert node.stop(signal.SIGINT) == 130
+    from OARContourLib.service.ledger import Ledger
+
+    ledger = Ledger(node.ledger_path)
+    kinds = [e.kind for e in ledger.events(None)]
+    ledger.close()
+    assert "node_started" in kinds and kinds[-1] == "node_stopped"
+    assert "Node stopped" in node.log.read_text()
+
+
 def test_unknown_calling_ae_is_refused(node_factory):
     from pynetdicom import AE
 
@@ -183,6 +197,8 @@ def test_destination_down_then_up_is_retried(small_phantom, node_factory, orthan
     attempts = [e["detail"] for e in shown["history"] if e["kind"] == "send_attempt"]
     assert len(attempts) == job["attempts"] >= 3
     assert all(a["status"] is None for a in attempts[:-1]) and attempts[-1]["status"] == "0x0000"
+    text = oarcontour("jobs", "show", str(job["id"]), "--config", str(node.config)).stdout
+    assert text.count("send_attempt") == len(attempts) and "reviewer         auto" in text
 
 
 def test_killed_node_resumes_and_sends_exactly_once(small_phantom, node_factory, orthanc_factory):

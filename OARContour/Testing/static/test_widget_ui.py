@@ -190,7 +190,7 @@ def test_node_selectors_list_the_field_node_type(ui_root, module_tree):
 
 # --- panel sections, handlers, presets and remembered settings -----------------------------------
 
-SECTION_TITLES = ("Patient CT", "Auto-contour", "Edit", "Names", "Check", "Export")
+SECTION_TITLES = ("Patient CT", "Auto-contour", "Edit", "Names", "Check", "Export", "Service")
 # Widget-name suffix -> classes such a widget may be (catches e.g. a QLabel named ...Button).
 NAME_SUFFIX_CLASSES = {
     "Button": {"QPushButton", "QToolButton", "ctkCollapsibleButton"},

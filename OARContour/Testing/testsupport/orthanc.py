@@ -83,6 +83,7 @@ class Orthanc:
 def start_orthanc(workdir: Path, modalities: dict[str, tuple[str, str, int]], aet: str = "ORTHANC",
                   dicom_port: int | None = None) -> Orthanc:
     """Start Orthanc in the foreground process group of the test; loopback HTTP, no authentication."""
+    workdir = workdir.resolve()  # Orthanc runs in workdir: every path it reads must be absolute
     workdir.mkdir(parents=True, exist_ok=True)
     http_port, dicom_port = free_port(), dicom_port or free_port()
     config = {
