@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pydicom
 
@@ -25,13 +27,31 @@ from ..dicom_compat import save_dataset
 from ..errors import CancelledError, InputError, OARContourError
 from .config import GatewaySettings, NodeConfig
 from .ledger import PIPELINE_STATES, Job, JobState, Ledger
-from .pipeline import AUTO_REVIEWER, _Steps
+from .pipeline import AUTO_REVIEWER
 from .sender import backoff_seconds
 from .tls import client_context
 
 logger = logging.getLogger(__name__)
 
 HELD = "held, not forwarded"
+
+
+class _Steps:
+    """Records each gateway step's duration in the ledger; ``stop()`` True cancels between steps."""
+
+    def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool]) -> None:
+        self.ledger, self.job, self.stop = ledger, job, stop
+
+    @contextmanager
+    def step(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
+        if self.stop():
+            raise CancelledError(f"Stopped before step {name}", hint="The job resumes when the node restarts.")
+        started = time.perf_counter()
+        extra: dict[str, Any] = dict(detail)
+        yield extra
+        seconds = time.perf_counter() - started
+        self.ledger.record(self.job.id, "step", step=name, seconds=round(seconds, 3), **extra)
+        logger.info("Job %d: %s done in %.2f s", self.job.id, name, seconds)
 
 
 def process_gateway_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False) -> Job:
