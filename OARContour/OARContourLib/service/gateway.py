@@ -92,7 +92,9 @@ def _forward_ct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySe
             deid_dir.parent.mkdir(parents=True, exist_ok=True)
             report = deidentify_folder(job["ct_dir"], deid_dir, gateway.map)
             info.update(instances=report.instances, skipped_files=report.skipped_files)
-        ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED, JobState.CHECKED], next_attempt_at=0.0)
+        header = pydicom.dcmread(next(Path(job["ct_dir"]).glob("*.dcm")), stop_before_pixels=True)
+        ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED, JobState.CHECKED], next_attempt_at=0.0,
+                          study_uid=str(header.get("StudyInstanceUID", "")), patient_id=str(header.get("PatientID", "")))
         job = ledger.job(job.id)
     if float(job["next_attempt_at"]) > time.time():
         return  # the service was unreachable: wait for the back-off
@@ -154,7 +156,7 @@ def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: Gate
         write_file(target, lambda temporary: save_dataset(result.dataset, temporary, enforce_file_format=True))
         info.update(uids_mapped=result.uids_mapped, original_job=original.id, warnings=len(result.report.findings))
     ledger.update(job.id, rtstruct_path=str(target), rtstruct_sop_uid=str(result.dataset.SOPInstanceUID),
-                  study_uid=original["study_uid"], patient_id=original["patient_id"],
+                  study_uid=str(result.dataset.StudyInstanceUID), patient_id=str(result.dataset.get("PatientID", "")),
                   verification=result.report.to_dict(), findings=[f.to_dict() for f in result.report.findings])
     ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED, JobState.CHECKED])
     _gate(ledger, job, config.review.mode)

@@ -51,6 +51,7 @@ def test_ct_waits_for_the_service_then_is_sent_deidentified(small_phantom, tmp_p
     originals = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in small_phantom.ct_dir.iterdir()}
     assert len(received) == len(originals) and not {d.SOPInstanceUID for d in received} & originals
     assert all(d.PatientIdentityRemoved == "YES" for d in received)
+    assert job["patient_id"] == pydicom.dcmread(next(ct_dir.iterdir()), stop_before_pixels=True).PatientID
     steps = [e.detail.get("step") for e in ledger.events(job.id) if e.kind == "step"]
     assert steps == ["deidentify", "send_to_service", "send_to_service"]
     assert (tmp_path / "map.sqlite").stat().st_mode & 0o777 == 0o600
