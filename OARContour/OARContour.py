@@ -43,6 +43,7 @@ EFFECT_PRESET_BUTTONS = {"removeIslandsButton": "remove_islands", "smoothingButt
 #: processes events and a second click would start another job inside the first.
 ACTION_BUTTONS = ("loadCTButton", "loadPhantomButton", "runButton", "deriveButton", "suggestNamesButton",
                   "acceptNamesButton", "checkButton", "exportButton", "reportButton",
+                  "refreshJobsButton", "loadJobButton", "approveJobButton",
                   *WINDOW_PRESET_BUTTONS, *THRESHOLD_PRESET_BUTTONS, *EFFECT_PRESET_BUTTONS)
 
 
