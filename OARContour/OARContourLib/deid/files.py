@@ -88,6 +88,9 @@ def deidentify_folder(ct_dir: str | Path, out: str | Path, map_path: str | Path)
     """De-identify every axial CT image of ``ct_dir`` into the new folder ``out``; the map is updated."""
     out_dir, map_file = Path(out).expanduser(), Path(map_path).expanduser()
     check_map_outside(map_file, out_dir)
+    if out_dir.expanduser().resolve().is_relative_to(Path(ct_dir).expanduser().resolve()):
+        raise InputError(f"Output {out_dir} lies inside the CT folder {ct_dir}, which is never modified.",
+                         hint="Give --out a folder outside CT_DIR.")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"Output {out_dir} exists and is not an empty folder.", hint="Give a new folder to --out.")
     headers, skipped = axial_ct_headers(ct_dir)
@@ -126,6 +129,9 @@ def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Pa
                     uid_root: str | None = None, tps: str = "generic") -> Reidentified:
     """Re-identify the RTSTRUCT file onto the original CT folder and write it to ``out`` (atomically)."""
     map_file, out_file = Path(map_path).expanduser(), Path(out).expanduser()
+    if out_file.resolve() == Path(rtstruct).expanduser().resolve():
+        raise InputError(f"--out {out_file} is the returned file itself, which is never modified.",
+                         hint="Give --out another path.")
     if not map_file.is_file():
         raise InputError(f"Map {map_file} not found.", hint="Give the map written by `oarcontour deidentify`.")
     if not out_file.parent.is_dir():

@@ -61,6 +61,9 @@ def process_gateway_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Call
     try:
         if _modality(Path(job["ct_dir"])) == "RTSTRUCT":
             _return_rtstruct(ledger, job, config, config.gateway, steps)
+        elif job["source"] == f"dicom:{config.gateway.service_ae_title}":  # never loop images back out
+            raise InputError(f"{HELD}: the service sent images; only structure sets are taken from it.",
+                             hint="Ask the service to return RTSTRUCTs only.")
         else:
             _forward_ct(ledger, job, config, config.gateway, steps)
     except CancelledError:

@@ -201,6 +201,15 @@ def test_refusals_write_nothing(shared_data, tmp_path, capsys):
                  "--map", str(out / "map.sqlite")]) == 2
     assert "inside the output" in capsys.readouterr().err
     assert not out.exists()
+    copy = tmp_path / "ct"
+    shutil.copytree(shared_data / VARIAN[0], copy)
+    assert main(["-q", "deidentify", str(copy), "--out", str(copy / "deid"), "--map", str(map_path)]) == 2
+    assert "never modified" in capsys.readouterr().err and not (copy / "deid").exists()
+    assert main(["-q", "reidentify", str(copy / "RS_Body_SpinalCord.dcm"), "--map", str(map_path), "--ct", str(copy),
+                 "--out", str(copy / "RS_Body_SpinalCord.dcm")]) == 2
+    assert "never modified" in capsys.readouterr().err
+    assert _digest(copy) == {k.replace(str(shared_data / VARIAN[0]), str(copy)): v
+                             for k, v in _digest(shared_data / VARIAN[0]).items()}
 
 
 @pytest.mark.parametrize("tamper", ["unknown_contour_image", "unknown_frame", "frame_of_another_known_uid"])

@@ -72,3 +72,13 @@ def test_frame_of_reference_of_another_known_uid_is_held(gateway):
     assert job.state is JobState.FAILED and job["reason"].startswith("held, not forwarded")
     assert "fails verification" in job["reason"] and not job["rtstruct_path"]
     assert not list((folder / "spool" / "jobs" / "3").glob("out/*.dcm"))
+
+
+def test_images_from_the_service_are_never_sent_back_out(gateway, small_phantom):
+    config, ledger, folder = gateway
+    job_dir = folder / "spool" / "jobs" / "4"
+    shutil.copytree(folder / "deid", job_dir / "ct")
+    job, _ = ledger.add_job("9.9.9", source="dicom:SERVICE", ct_dir=str(job_dir / "ct"), out_dir=str(job_dir / "out"))
+    job = process_gateway_job(ledger, job, config)
+    assert job.state is JobState.FAILED and "only structure sets" in job["reason"]
+    assert not (job_dir / "out").exists()
