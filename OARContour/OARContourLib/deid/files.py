@@ -29,6 +29,8 @@ from .reidentify import ReidentificationRefused, Reidentified, reidentify
 
 logger = logging.getLogger(__name__)
 
+#: What re-identification needs of every slice: the references of a returned RTSTRUCT point at these.
+REQUIRED_UIDS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID")
 #: |row · x| and |column · y| above this: an axial slice (HFS, HFP, FFS, FFP alike).
 AXIAL_COSINE = 0.99
 
@@ -79,6 +81,10 @@ def _check_axial(header: FileHeader) -> None:
     if not axial or "LOCALIZER" in image_type:
         raise InputError(f"{header.path.name} is not an axial CT slice; only axial CT is de-identified.",
                          hint="Send the axial CT series only (no localizers, reformats or secondary captures).")
+    missing = [k for k in REQUIRED_UIDS if not header.text(k)]
+    if missing:
+        raise InputError(f"{header.path.name} has no {', '.join(missing)}: an RTSTRUCT coming back could not be "
+                         "mapped onto it.", hint="Export the CT from the PACS or scanner again (with its UIDs).")
     if header.text("BurnedInAnnotation").upper() == "YES":
         raise InputError(f"{header.path.name} has burned-in annotation, which header de-identification cannot remove.",
                          hint="Send a CT series without burned-in text.")

@@ -201,6 +201,9 @@ def test_refusals_write_nothing(shared_data, tmp_path, capsys):
                  "--map", str(out / "map.sqlite")]) == 2
     assert "inside the output" in capsys.readouterr().err
     assert not out.exists()
+    no_uids = shared_data / "totalsegmentator_example/example_ct_dicom"  # empty SOP/Series/Study UIDs
+    assert main(["-q", "deidentify", str(no_uids), "--out", str(out), "--map", str(map_path)]) == 2
+    assert "has no SOPInstanceUID" in capsys.readouterr().err and not out.exists() and not map_path.exists()
     copy = tmp_path / "ct"
     shutil.copytree(shared_data / VARIAN[0], copy)
     assert main(["-q", "deidentify", str(copy), "--out", str(copy / "deid"), "--map", str(map_path)]) == 2
