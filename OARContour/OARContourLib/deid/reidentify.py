@@ -11,9 +11,11 @@ points are never touched.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, generate_uid
@@ -23,6 +25,7 @@ from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..rtstruct.dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
+from ..rtstruct.parse import CONTOUR_DATA_TAG, contour_points
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from .deidentify import is_instance_uid, uid_values
 from .map_store import DeidMap
@@ -65,6 +68,7 @@ def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str
     """
     _check_rtstruct(returned)
     dataset, mapped = map_back(returned, deid_map, ct.reference.attributes.get("PatientID", ""))
+    check_points_untouched(returned, dataset)
     _restore_patient_and_study(dataset, ct)
     _new_identity(dataset, uid_root)
     report = verify_rtstruct(dataset, ct, tps)
@@ -91,9 +95,32 @@ def map_back(returned: Dataset, deid_map: DeidMap, patient_id: str) -> tuple[Dat
     own = {str(returned.get("SOPInstanceUID", "")), str(returned.get("SeriesInstanceUID", ""))}
     mapper = _UidMapper(deid_map, own)
     dataset.file_meta.walk(mapper)
-    dataset.walk(mapper)
+    _walk_skipping_points(dataset, mapper)
     mapper.raise_if_refused(patient_id)
     return dataset, mapper.mapped
+
+
+def _walk_skipping_points(dataset: Dataset, callback: Callable[[Dataset, DataElement], None]) -> None:
+    """``Dataset.walk`` without decoding Contour Data (the bulk of a structure set; never a UID)."""
+    for tag in list(dataset.keys()):
+        if tag == CONTOUR_DATA_TAG:
+            continue
+        element = dataset[tag]
+        if element.VR == "SQ":
+            for item in element.value or []:
+                _walk_skipping_points(item, callback)
+        else:
+            callback(dataset, element)
+
+
+def check_points_untouched(returned: Dataset, result: Dataset) -> None:
+    """Refuse if any contour's points differ between the returned file and the result."""
+    def points(ds: Dataset) -> list[np.ndarray | None]:
+        return [contour_points(c) for rc in ds.get("ROIContourSequence", []) for c in rc.get("ContourSequence", [])]
+    pairs = list(zip(points(returned), points(result)))
+    if len(pairs) != len(points(returned)) or not all(
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b)) for a, b in pairs):
+        raise ReidentificationRefused("Contour points changed during re-identification.", hint="Report this bug.")
 
 
 def _check_rtstruct(dataset: Dataset) -> None:
@@ -164,4 +191,4 @@ def _new_identity(dataset: Dataset, uid_root: str | None) -> None:
     dataset.file_meta.MediaStorageSOPInstanceUID = UID(dataset.SOPInstanceUID)
 
 
-__all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "map_back", "reidentify"]
+__all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "check_points_untouched", "map_back", "reidentify"]

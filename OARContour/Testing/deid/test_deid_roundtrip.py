@@ -241,3 +241,15 @@ def test_tampered_return_is_held(tamper, shared_data, tmp_path, capsys):
     assert err.count("\n") == 1
     assert ("does not know" in err) if tamper.startswith("unknown") else ("fails verification" in err)
     assert not back.exists() and not list(tmp_path.glob(".back.dcm*"))
+
+
+def test_changed_contour_points_are_caught(shared_data):
+    from OARContourLib.deid.reidentify import ReidentificationRefused, check_points_untouched
+
+    returned = pydicom.dcmread(shared_data / VARIAN[1])
+    changed = pydicom.dcmread(shared_data / VARIAN[1])
+    check_points_untouched(returned, changed)
+    contour = changed.ROIContourSequence[0].ContourSequence[0]
+    contour.ContourData = [float(v) + (0.5 if i == 0 else 0.0) for i, v in enumerate(contour.ContourData)]
+    with pytest.raises(ReidentificationRefused, match="Contour points changed"):
+        check_points_untouched(returned, changed)
