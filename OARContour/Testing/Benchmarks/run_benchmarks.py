@@ -14,6 +14,7 @@ sys.path.insert(0, str(HERE))
 
 import bench_autoseg  # noqa: E402
 import bench_ct_loader  # noqa: E402
+import bench_deid  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_node  # noqa: E402
 import bench_rtstruct  # noqa: E402
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     node = bench_node.run(CACHE)
     bench_node.print_table(node)
     (CACHE / "node_results.json").write_text(json.dumps(node, indent=2, default=str) + "\n")
+    deid = bench_deid.run(CACHE)
+    bench_deid.print_table(deid)
+    (CACHE / "deid_results.json").write_text(json.dumps(deid, indent=2, default=str) + "\n")
     return 0
 
 
