@@ -8,19 +8,17 @@ verification. Goals: each < 10 s on 2 cores, so the gateway adds seconds, not mi
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import SimpleITK as sitk
+from OARContourLib.ct.load import load_ct
+from OARContourLib.deid.files import deidentify_folder, reidentify_file
+from OARContourLib.phantom import write_phantom
+from OARContourLib.rtstruct.model import RoiType, Structure
+from OARContourLib.rtstruct.write import write_rtstruct
 
 HERE = Path(__file__).resolve().parent
-
-from OARContourLib.ct.load import load_ct  # noqa: E402
-from OARContourLib.deid.files import deidentify_folder, reidentify_file  # noqa: E402
-from OARContourLib.phantom import write_phantom  # noqa: E402
-from OARContourLib.rtstruct.model import RoiType, Structure  # noqa: E402
-from OARContourLib.rtstruct.write import write_rtstruct  # noqa: E402
 
 GOAL_S = 10.0
 
