@@ -134,6 +134,22 @@ def test_phantom_contoured_on_deidentified_ct_lands_on_original(small_phantom, t
     assert not leaks_in([out], identifying_values(ct_dir))
 
 
+RETAINED = ("StationName", "DeviceSerialNumber", "Manufacturer", "ManufacturerModelName", "PatientSex", "PatientAge",
+            "PatientSize", "PatientWeight")
+
+
+def _assert_retained(ct_dir: Path, out: Path) -> None:
+    """Retain Device Identity and Retain Patient Characteristics: the values are unchanged."""
+    def values(paths) -> set[tuple[str, str]]:
+        found = set()
+        for path in paths:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            if ds.get("Modality") == "CT":
+                found.update((k, str(ds.get(k, ""))) for k in RETAINED)
+        return found
+    assert values(out.iterdir()) == values(ct_dir.glob("*.dcm"))
+
+
 @pytest.mark.parametrize("case", sorted(VENDORS))
 def test_vendor_rtstruct_every_uid_maps_back(case, shared_data, tmp_path):
     """Every UID element at any depth of a vendor RTSTRUCT comes back exactly (their CTs are partial,
@@ -145,6 +161,7 @@ def test_vendor_rtstruct_every_uid_maps_back(case, shared_data, tmp_path):
     assert main(["-q", "deidentify", str(shared_data / ct_dir), "--out", str(tmp_path / "d"),
                  "--map", str(map_path)]) == 0
     assert leaks_in([tmp_path / "d"], identifying_values(shared_data / ct_dir)) == []
+    _assert_retained(shared_data / ct_dir, tmp_path / "d")
     returned = pydicom.dcmread(_deidentify_rtstruct(pydicom.dcmread(rs_path), map_path, tmp_path / "r.dcm"))
     assert leaks_in([tmp_path / "r.dcm"], identifying_values(shared_data / ct_dir)) == []
     assert not set(v for _, v in _uid_elements(returned)) & set(v for _, v in _uid_elements(original))
