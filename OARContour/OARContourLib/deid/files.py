@@ -24,7 +24,7 @@ from ..dicom_compat import save_dataset
 from ..errors import InputError
 from .deidentify import Deidentifier
 from .map_store import DeidMap
-from .reidentify import ReidentificationRefused, Reidentified, reidentify
+from .reidentify import ReidentificationRefused, Reidentified, check_uid_root, reidentify
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Pa
                     uid_root: str | None = None, tps: str = "generic") -> Reidentified:
     """Re-identify the RTSTRUCT file onto the original CT folder and write it to ``out`` (atomically)."""
     map_file, out_file = Path(map_path).expanduser(), Path(out).expanduser()
+    if uid_root is not None:
+        check_uid_root(uid_root)
     if out_file.resolve() == Path(rtstruct).expanduser().resolve():
         raise InputError(f"--out {out_file} is the returned file itself, which is never modified.",
                          hint="Give --out another path.")

@@ -11,6 +11,7 @@ points are never touched.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -184,11 +185,32 @@ def _restore_patient_and_study(dataset: Dataset, ct: CTVolume) -> None:
     dataset.StudyInstanceUID = ct.reference.study_instance_uid
 
 
+#: A root leaves room for the suffix generate_uid appends within the 64-character limit.
+MAX_UID_ROOT_LENGTH = 32
+_UID_ROOT = re.compile(r"[1-9][0-9]*(\.(0|[1-9][0-9]*))*")
+
+
+def check_uid_root(value: object) -> str:
+    """``value`` if it is a usable UID root (digits and dots, no leading zeros, <= 32 characters).
+
+    Raises
+    ------
+    InputError
+        Anything else; the message says what a root looks like.
+    """
+    if not isinstance(value, str) or not _UID_ROOT.fullmatch(value) or len(value) > MAX_UID_ROOT_LENGTH:
+        raise InputError(f"{value!r} is not a UID root.",
+                         hint=f"Digits and dots, e.g. 1.2.826.0.1.3680043.10.999 (at most {MAX_UID_ROOT_LENGTH} "
+                              "characters).")
+    return value
+
+
 def _new_identity(dataset: Dataset, uid_root: str | None) -> None:
-    prefix = None if uid_root is None else uid_root.rstrip(".") + "."
+    prefix = None if uid_root is None else check_uid_root(uid_root) + "."
     dataset.SOPInstanceUID = generate_uid(prefix=prefix) if prefix else generate_uid()
     dataset.SeriesInstanceUID = generate_uid(prefix=prefix) if prefix else generate_uid()
     dataset.file_meta.MediaStorageSOPInstanceUID = UID(dataset.SOPInstanceUID)
 
 
-__all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "check_points_untouched", "map_back", "reidentify"]
+__all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "check_points_untouched", "check_uid_root",
+           "map_back", "reidentify"]

@@ -85,6 +85,8 @@ class GatewaySettings:
     service_ae_title: str = "SERVICE"
     service_host: str = "127.0.0.1"
     service_port: int = 11113
+    #: The site's UID root for the re-identified structure sets' new UIDs (None: pydicom's).
+    uid_root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,15 +259,25 @@ def _gateway(data: dict[str, Any], base: Path) -> GatewaySettings:
     section = data["gateway"]
     if not isinstance(section, dict):
         raise ConfigError("gateway must be a table ([gateway]).", hint="See the README for the layout.")
-    unknown = sorted(set(section) - {"map", "service"})
+    unknown = sorted(set(section) - {"map", "uid_root", "service"})
     if unknown:
-        raise ConfigError(f"Unknown key gateway.{unknown[0]}.", hint="Keys of [gateway]: map, service.")
+        raise ConfigError(f"Unknown key gateway.{unknown[0]}.", hint="Keys of [gateway]: map, uid_root, service.")
     if "map" not in section:
         raise _fail("gateway.map", "missing.", 'The de-identification map, e.g. map = "/var/lib/oarcontour/deid-map.sqlite".')
     service = _Reader({"gateway.service": section.get("service", {})}, base).section(
         "gateway.service", dict, {"ae_title": _ae_title, "host": _text, "port": _port})
-    return GatewaySettings(map=_path("gateway.map", section["map"], base),
+    uid_root = _uid_root("gateway.uid_root", section["uid_root"]) if "uid_root" in section else None
+    return GatewaySettings(map=_path("gateway.map", section["map"], base), uid_root=uid_root,
                            **{f"service_{key}": value for key, value in service.items()})
+
+
+def _uid_root(key: str, value: Any) -> str:
+    from ..deid.reidentify import check_uid_root
+
+    try:
+        return check_uid_root(value)
+    except InputError as exc:
+        raise _fail(key, exc.message, exc.hint) from exc
 
 
 def _check_pipeline(pipeline: PipelineSettings) -> None:

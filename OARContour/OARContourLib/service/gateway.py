@@ -152,7 +152,7 @@ def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: Gate
     with steps.step("reidentify") as info, DeidMap(gateway.map) as deid_map:
         original = _original_ct(ledger, original_series_uid(returned, deid_map))
         try:
-            result = reidentify_loaded(returned, deid_map, original["ct_dir"], tps=config.pipeline.tps)
+            result = reidentify_loaded(returned, deid_map, original["ct_dir"], gateway.uid_root, config.pipeline.tps)
         except InputError as exc:
             raise InputError(f"{HELD}: {exc.message}", hint=exc.hint) from exc
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -228,6 +228,9 @@ def test_refusals_write_nothing(shared_data, tmp_path, capsys):
     assert main(["-q", "reidentify", str(copy / "RS_Body_SpinalCord.dcm"), "--map", str(map_path), "--ct", str(copy),
                  "--out", str(copy / "RS_Body_SpinalCord.dcm")]) == 2
     assert "never modified" in capsys.readouterr().err
+    assert main(["-q", "reidentify", str(copy / "RS_Body_SpinalCord.dcm"), "--map", str(map_path), "--ct", str(copy),
+                 "--out", str(tmp_path / "back.dcm"), "--uid-root", "1.2.03"]) == 2
+    assert "is not a UID root" in capsys.readouterr().err and not (tmp_path / "back.dcm").exists()
     assert _digest(copy) == {k.replace(str(shared_data / VARIAN[0]), str(copy)): v
                              for k, v in _digest(shared_data / VARIAN[0]).items()}
 

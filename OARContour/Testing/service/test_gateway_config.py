@@ -17,7 +17,9 @@ def test_issue_example_parses(tmp_path: Path):
     assert config.gateway is not None and config.gateway.map == tmp_path / "deid-map.sqlite"
     assert (config.gateway.service_ae_title, config.gateway.service_port) == ("SERVICE", 11113)
     assert config.to_dict()["gateway"]["map"] == str(tmp_path / "deid-map.sqlite")
-    assert parse_config({}).gateway is None
+    assert parse_config({}).gateway is None and config.gateway.uid_root is None
+    assert parse_config({"gateway": {"map": "m", "uid_root": "1.2.826.0.1.3680043.10.999"}}).gateway.uid_root \
+        == "1.2.826.0.1.3680043.10.999"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("data", "key"), [
@@ -27,6 +29,8 @@ def test_issue_example_parses(tmp_path: Path):
     ({"gateway": {"map": "m.sqlite", "service": {"port": 0}}}, "gateway.service.port"),
     ({"gateway": {"map": "m.sqlite", "service": {"ae_title": "A\\B"}}}, "gateway.service.ae_title"),
     ({"gateway": {"map": "m.sqlite", "service": {"where": "x"}}}, "gateway.service.where"),
+    ({"gateway": {"map": "m.sqlite", "uid_root": "1.2.03"}}, "gateway.uid_root"),
+    ({"gateway": {"map": "m.sqlite", "uid_root": "1." * 20 + "1"}}, "gateway.uid_root"),
 ])
 def test_wrong_gateway_values_name_the_key(data, key):
     with pytest.raises(ConfigError) as raised:

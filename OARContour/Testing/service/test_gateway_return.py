@@ -22,7 +22,8 @@ from OARContourLib.service.ledger import JobState, Ledger
 @pytest.fixture()
 def gateway(small_phantom, tmp_path: Path):
     """A gateway ledger holding the original CT job, and the service's RTSTRUCT on the de-identified CT."""
-    config = parse_config({"node": {"spool": "spool", "ledger": "l.sqlite"}, "gateway": {"map": "map.sqlite"},
+    config = parse_config({"node": {"spool": "spool", "ledger": "l.sqlite"},
+                           "gateway": {"map": "map.sqlite", "uid_root": "1.2.826.0.1.3680043.10.999"},
                            "review": {"mode": "hold"}}, base=tmp_path)
     original = tmp_path / "spool" / "jobs" / "1" / "ct"
     shutil.copytree(small_phantom.ct_dir, original)
@@ -58,6 +59,8 @@ def test_returned_rtstruct_waits_for_review_then_is_approved(gateway):
     assert result.ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0] \
         .RTReferencedSeriesSequence[0].SeriesInstanceUID == original.series_uid
     assert [e.detail["step"] for e in ledger.events(job.id) if e.kind == "step"] == ["reidentify"]
+    assert result.SOPInstanceUID.startswith("1.2.826.0.1.3680043.10.999.")
+    assert result.SeriesInstanceUID.startswith("1.2.826.0.1.3680043.10.999.")
     assert review.approve(ledger, job.id, "Dr Test").state is JobState.APPROVED
 
 
