@@ -22,6 +22,7 @@ from OARContourLib.deid.reidentify import map_back
 from OARContourLib.dicom_compat import save_dataset
 from OARContourLib.rtstruct.model import RoiType, Structure
 from OARContourLib.rtstruct.rereference import rereference
+from OARContourLib.rtstruct.verify import verify_rtstruct
 from OARContourLib.rtstruct.write import write_rtstruct
 from pydicom.dataset import Dataset
 
@@ -172,6 +173,10 @@ def test_vendor_rtstruct_every_uid_maps_back(case, shared_data, tmp_path):
     back.SOPInstanceUID, back.SeriesInstanceUID = original.SOPInstanceUID, original.SeriesInstanceUID
     assert _uid_elements(back) == _uid_elements(original)
     assert mapped == len(_uid_elements(original)) - 2
+    # Their CTs are partial, so the originals already have findings: the mapped-back file has the same ones.
+    ct = load_ct(shared_data / ct_dir)
+    codes = [sorted(f.code for f in verify_rtstruct(ds, ct).findings) for ds in (original, back)]
+    assert codes[0] == codes[1]
 
 
 def test_deidentified_ct_keeps_pixels_geometry_and_records_the_method(shared_data, tmp_path):
