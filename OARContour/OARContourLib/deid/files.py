@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
@@ -22,6 +23,7 @@ from ..ct.load import load_ct
 from ..ct.scan import FileHeader, scan_folder
 from ..dicom_compat import save_dataset
 from ..errors import InputError
+from ..rtstruct.read import read_rtstruct
 from .deidentify import Deidentifier
 from .map_store import DeidMap
 from .reidentify import ReidentificationRefused, Reidentified, check_uid_root, reidentify
@@ -131,8 +133,13 @@ def _fresh_meta(dataset: Dataset) -> None:
 
 
 def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Path, out: str | Path,
-                    uid_root: str | None = None, tps: str = "generic") -> Reidentified:
-    """Re-identify the RTSTRUCT file onto the original CT folder and write it to ``out`` (atomically)."""
+                    uid_root: str | None = None, tps: str = "generic",
+                    deid_ct_dir: str | Path | None = None) -> Reidentified:
+    """Re-identify the RTSTRUCT file onto the original CT folder and write it to ``out`` (atomically).
+
+    With ``deid_ct_dir`` (the de-identified CT the service contoured) the verification also checks
+    the round-trip Dice of every ROI against its masks on that CT.
+    """
     map_file, out_file = Path(map_path).expanduser(), Path(out).expanduser()
     if uid_root is not None:
         check_uid_root(uid_root)
@@ -149,16 +156,29 @@ def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Pa
         raise ReidentificationRefused(f"{rtstruct} cannot be read as DICOM ({exc}).",
                                       hint="Give the RTSTRUCT file the service returned.") from exc
     with DeidMap(map_file) as deid_map:
-        result = reidentify_loaded(returned, deid_map, ct_dir, uid_root, tps)
+        result = reidentify_loaded(returned, deid_map, ct_dir, uid_root, tps,
+                                   returned_masks(Path(rtstruct).expanduser(), deid_ct_dir) if deid_ct_dir else None)
     write_file(out_file, lambda path: save_dataset(result.dataset, path, enforce_file_format=True))
     return result
 
 
 def reidentify_loaded(returned: Dataset, deid_map: DeidMap, ct_dir: str | Path, uid_root: str | None = None,
-                      tps: str = "generic") -> Reidentified:
+                      tps: str = "generic", source_masks: dict[str, np.ndarray] | None = None) -> Reidentified:
     """:func:`.reidentify` with the original CT series loaded from ``ct_dir`` (the one the file names)."""
     ct = load_ct(ct_dir, original_series_uid(returned, deid_map))
-    return reidentify(returned, deid_map, ct, uid_root, tps)
+    return reidentify(returned, deid_map, ct, uid_root, tps, source_masks)
+
+
+def returned_masks(rtstruct: Path, deid_ct_dir: str | Path) -> dict[str, np.ndarray]:
+    """The returned ROIs rasterised on the de-identified CT they were drawn on (uniquely named, non-empty)."""
+    deid_ct = load_ct(deid_ct_dir)
+    contents = read_rtstruct(rtstruct, deid_ct)
+    if contents.frame_of_reference_uid != deid_ct.reference.frame_of_reference_uid:
+        raise ReidentificationRefused(f"The returned RTSTRUCT was not drawn on the de-identified CT {deid_ct_dir} "
+                                      "(another Frame of Reference).",
+                                      hint="Give --deid-ct the folder `oarcontour deidentify` wrote for this CT.")
+    names = [roi.name for roi in contents.rois]
+    return {roi.name: roi.mask for roi in contents.rois if names.count(roi.name) == 1 and roi.mask.any()}
 
 
 def original_series_uid(returned: Dataset, deid_map: DeidMap) -> str | None:
@@ -173,5 +193,5 @@ def original_series_uid(returned: Dataset, deid_map: DeidMap) -> str | None:
 
 
 __all__ = ["DeidentifyReport", "axial_ct_headers", "check_map_outside", "deidentify_folder", "original_series_uid",
-           "reidentify_file",
+           "reidentify_file", "returned_masks",
            "reidentify_loaded"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,11 @@ class Reidentified:
 
 
 def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str | None = None,
-               tps: str = "generic") -> Reidentified:
+               tps: str = "generic", source_masks: Mapping[str, np.ndarray] | None = None) -> Reidentified:
     """Map ``returned`` back onto the original ``ct``; ``returned`` itself is not modified.
+
+    ``source_masks`` (ROI name -> mask of the returned contours on the de-identified CT, which has
+    the original's grid) adds the verifier's round-trip Dice check on the original CT.
 
     Raises
     ------
@@ -72,7 +75,7 @@ def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str
     check_points_untouched(returned, dataset)
     _restore_patient_and_study(dataset, ct)
     _new_identity(dataset, uid_root)
-    report = verify_rtstruct(dataset, ct, tps)
+    report = verify_rtstruct(dataset, ct, tps, source_masks)
     errors = report.of_severity(Severity.ERROR)
     if errors:
         listed = "; ".join(f"{f.code}: {f.message}" for f in errors[:3])

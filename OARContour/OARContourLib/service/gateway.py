@@ -21,7 +21,7 @@ from typing import Any
 import pydicom
 
 from ..atomic import write_file
-from ..deid.files import deidentify_folder, original_series_uid, reidentify_loaded
+from ..deid.files import deidentify_folder, original_series_uid, reidentify_loaded, returned_masks
 from ..deid.map_store import DeidMap
 from ..dicom_compat import save_dataset
 from ..errors import CancelledError, InputError, OARContourError
@@ -152,12 +152,16 @@ def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: Gate
     with steps.step("reidentify") as info, DeidMap(gateway.map) as deid_map:
         original = _original_ct(ledger, original_series_uid(returned, deid_map))
         try:
-            result = reidentify_loaded(returned, deid_map, original["ct_dir"], gateway.uid_root, config.pipeline.tps)
+            deid_ct = Path(original["out_dir"]) / "deid"
+            masks = returned_masks(files[0], deid_ct) if deid_ct.is_dir() else None
+            result = reidentify_loaded(returned, deid_map, original["ct_dir"], gateway.uid_root, config.pipeline.tps,
+                                       masks)
         except InputError as exc:
             raise InputError(f"{HELD}: {exc.message}", hint=exc.hint) from exc
         target.parent.mkdir(parents=True, exist_ok=True)
         write_file(target, lambda temporary: save_dataset(result.dataset, temporary, enforce_file_format=True))
-        info.update(uids_mapped=result.uids_mapped, original_job=original.id, warnings=len(result.report.findings))
+        info.update(uids_mapped=result.uids_mapped, original_job=original.id, warnings=len(result.report.findings),
+                    min_dice=round(min(result.report.dice.values()), 6) if result.report.dice else None)
     ledger.update(job.id, rtstruct_path=str(target), rtstruct_sop_uid=str(result.dataset.SOPInstanceUID),
                   study_uid=str(result.dataset.StudyInstanceUID), patient_id=str(result.dataset.get("PatientID", "")),
                   verification=result.report.to_dict(), findings=[f.to_dict() for f in result.report.findings])

@@ -128,7 +128,11 @@ def test_phantom_contoured_on_deidentified_ct_lands_on_original(small_phantom, t
     write_rtstruct(tmp_path / "service.dcm", load_ct(out), structures)
     back = tmp_path / "back.dcm"
     assert main(["-q", "reidentify", str(tmp_path / "service.dcm"), "--map", str(map_path), "--ct", str(ct_dir),
-                 "--out", str(back), "--uid-root", "1.2.3.4"]) == 0, capsys.readouterr().err
+                 "--out", str(back), "--uid-root", "1.2.3.4", "--deid-ct", str(out)]) == 0, capsys.readouterr().err
+    assert "round-trip Dice >= 1.0000" in capsys.readouterr().out
+    assert main(["-q", "reidentify", str(tmp_path / "service.dcm"), "--map", str(map_path), "--ct", str(ct_dir),
+                 "--out", str(tmp_path / "other.dcm"), "--deid-ct", str(ct_dir)]) == 2  # not the CT it was drawn on
+    assert "not drawn on the de-identified CT" in capsys.readouterr().err
     _assert_verifies(back, ct_dir, capsys)
     _assert_on_original(back, pydicom.dcmread(tmp_path / "service.dcm"), ct_dir)
     assert str(pydicom.dcmread(back).SeriesInstanceUID).startswith("1.2.3.4.")

@@ -30,7 +30,8 @@ def gateway(small_phantom, tmp_path: Path):
     ledger = Ledger(config.node.ledger)
     series = str(pydicom.dcmread(next(original.iterdir()), stop_before_pixels=True).SeriesInstanceUID)
     ledger.add_job(series, source="dicom:PACS", ct_dir=str(original), out_dir=str(original.parent / "out"))
-    deidentify_folder(original, tmp_path / "deid", config.gateway.map)  # type: ignore[union-attr]
+    deidentify_folder(original, original.parent / "out" / "deid", config.gateway.map)  # type: ignore[union-attr]
+    shutil.copytree(original.parent / "out" / "deid", tmp_path / "deid")
     structures = [Structure(name, sitk.GetArrayFromImage(sitk.ReadImage(str(path))).astype(bool),
                             roi_type=RoiType.EXTERNAL if name == "Body" else RoiType.ORGAN)
                   for name, path in small_phantom.truth_files.items()]
@@ -59,6 +60,10 @@ def test_returned_rtstruct_waits_for_review_then_is_approved(gateway):
     assert result.ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0] \
         .RTReferencedSeriesSequence[0].SeriesInstanceUID == original.series_uid
     assert [e.detail["step"] for e in ledger.events(job.id) if e.kind == "step"] == ["reidentify"]
+    numbers = {int(rc.ReferencedROINumber) for rc in result.ROIContourSequence if rc.get("ContourSequence")}
+    contoured = {str(roi.ROIName) for roi in result.StructureSetROISequence if int(roi.ROINumber) in numbers}
+    assert set(job.verification["dice"]) == contoured  # the round trip was checked for every contoured ROI ...
+    assert min(job.verification["dice"].values()) >= 0.99  # ... against its masks on the de-identified CT
     assert result.SOPInstanceUID.startswith("1.2.826.0.1.3680043.10.999.")
     assert result.SeriesInstanceUID.startswith("1.2.826.0.1.3680043.10.999.")
     assert review.approve(ledger, job.id, "Dr Test").state is JobState.APPROVED
