@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..rtstruct.read import read_rtstruct
 from .deidentify import Deidentifier
 from .map_store import DeidMap
-from .reidentify import ReidentificationRefused, Reidentified, check_uid_root, reidentify
+from .reidentify import MasksOrFactory, ReidentificationRefused, Reidentified, check_uid_root, reidentify
 
 logger = logging.getLogger(__name__)
 
@@ -156,14 +156,14 @@ def reidentify_file(rtstruct: str | Path, map_path: str | Path, ct_dir: str | Pa
         raise ReidentificationRefused(f"{rtstruct} cannot be read as DICOM ({exc}).",
                                       hint="Give the RTSTRUCT file the service returned.") from exc
     with DeidMap(map_file) as deid_map:
-        result = reidentify_loaded(returned, deid_map, ct_dir, uid_root, tps,
-                                   returned_masks(Path(rtstruct).expanduser(), deid_ct_dir) if deid_ct_dir else None)
+        masks = (lambda: returned_masks(Path(rtstruct).expanduser(), deid_ct_dir)) if deid_ct_dir else None
+        result = reidentify_loaded(returned, deid_map, ct_dir, uid_root, tps, masks)
     write_file(out_file, lambda path: save_dataset(result.dataset, path, enforce_file_format=True))
     return result
 
 
 def reidentify_loaded(returned: Dataset, deid_map: DeidMap, ct_dir: str | Path, uid_root: str | None = None,
-                      tps: str = "generic", source_masks: dict[str, np.ndarray] | None = None) -> Reidentified:
+                      tps: str = "generic", source_masks: MasksOrFactory = None) -> Reidentified:
     """:func:`.reidentify` with the original CT series loaded from ``ct_dir`` (the one the file names)."""
     ct = load_ct(ct_dir, original_series_uid(returned, deid_map))
     return reidentify(returned, deid_map, ct, uid_root, tps, source_masks)
@@ -176,7 +176,8 @@ def returned_masks(rtstruct: Path, deid_ct_dir: str | Path) -> dict[str, np.ndar
     if contents.frame_of_reference_uid != deid_ct.reference.frame_of_reference_uid:
         raise ReidentificationRefused(f"The returned RTSTRUCT was not drawn on the de-identified CT {deid_ct_dir} "
                                       "(another Frame of Reference).",
-                                      hint="Give --deid-ct the folder `oarcontour deidentify` wrote for this CT.")
+                                      hint="The structure set must be drawn on the de-identified CT sent out "
+                                           "(with `reidentify`, give --deid-ct the folder `deidentify` wrote).")
     names = [roi.name for roi in contents.rois]
     return {roi.name: roi.mask for roi in contents.rois if names.count(roi.name) == 1 and roi.mask.any()}
 

@@ -34,6 +34,8 @@ from .map_store import DeidMap
 #: Attributes the de-identification added; meaningless once the file is re-identified.
 DEID_KEYWORDS = ("PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence",
                  "LongitudinalTemporalInformationModified")
+#: Source masks for the round-trip check, or a function computing them when needed.
+MasksOrFactory = Mapping[str, np.ndarray] | Callable[[], Mapping[str, np.ndarray]] | None
 PATIENT_KEYWORDS = tuple(dict.fromkeys((*PATIENT_STUDY_KEYWORDS, "PatientAge", "OtherPatientIDs",
                                         "SpecificCharacterSet")))
 
@@ -58,11 +60,12 @@ class Reidentified:
 
 
 def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str | None = None,
-               tps: str = "generic", source_masks: Mapping[str, np.ndarray] | None = None) -> Reidentified:
+               tps: str = "generic", source_masks: MasksOrFactory = None) -> Reidentified:
     """Map ``returned`` back onto the original ``ct``; ``returned`` itself is not modified.
 
     ``source_masks`` (ROI name -> mask of the returned contours on the de-identified CT, which has
-    the original's grid) adds the verifier's round-trip Dice check on the original CT.
+    the original's grid; or a function computing them, called only once the UIDs mapped back) adds
+    the verifier's round-trip Dice check on the original CT.
 
     Raises
     ------
@@ -75,7 +78,8 @@ def reidentify(returned: Dataset, deid_map: DeidMap, ct: CTVolume, uid_root: str
     check_points_untouched(returned, dataset)
     _restore_patient_and_study(dataset, ct)
     _new_identity(dataset, uid_root)
-    report = verify_rtstruct(dataset, ct, tps, source_masks)
+    masks = source_masks() if callable(source_masks) else source_masks
+    report = verify_rtstruct(dataset, ct, tps, masks)
     errors = report.of_severity(Severity.ERROR)
     if errors:
         listed = "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
@@ -216,4 +220,4 @@ def _new_identity(dataset: Dataset, uid_root: str | None) -> None:
 
 
 __all__ = ["DEID_KEYWORDS", "Reidentified", "ReidentificationRefused", "check_points_untouched", "check_uid_root",
-           "map_back", "reidentify"]
+           "MasksOrFactory", "map_back", "reidentify"]

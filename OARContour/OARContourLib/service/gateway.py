@@ -153,7 +153,7 @@ def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: Gate
         original = _original_ct(ledger, original_series_uid(returned, deid_map))
         try:
             deid_ct = Path(original["out_dir"]) / "deid"
-            masks = returned_masks(files[0], deid_ct) if deid_ct.is_dir() else None
+            masks = (lambda: returned_masks(files[0], deid_ct)) if deid_ct.is_dir() else None
             result = reidentify_loaded(returned, deid_map, original["ct_dir"], gateway.uid_root, config.pipeline.tps,
                                        masks)
         except InputError as exc:

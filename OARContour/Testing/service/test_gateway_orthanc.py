@@ -138,6 +138,15 @@ def test_gateway_round_trip_leaves_no_trace_and_holds_tampered_returns(small_pha
     ct_job, rs_job = gateway.jobs()
     assert ct_job["destination"].startswith("SERVICE@") and rs_job["destination"].startswith("ORTHANC@")
     assert rs_job["verification"]["has_errors"] is False and min(rs_job["verification"]["dice"].values()) >= 0.99
+    from OARContourLib.service.ledger import Ledger
+
+    ledger = Ledger(gateway.ledger_path)
+    steps = {job["id"]: [e.detail["step"] for e in ledger.events(job["id"]) if e.kind == "step"]
+             for job in (ct_job, rs_job)}
+    states = [e.state for e in ledger.events(rs_job["id"]) if e.kind == "state"]
+    ledger.close()
+    assert steps == {ct_job["id"]: ["deidentify", "send_to_service"], rs_job["id"]: ["reidentify"]}
+    assert states == ["received", "checked", "approved", "sending", "sent"]
     (service_job,) = service.jobs()
     assert service_job["state"] == "sent" and service_job["series_uid"] != first.SeriesInstanceUID
 
