@@ -70,7 +70,7 @@ def test_returned_rtstruct_waits_for_review_then_is_approved(gateway):
 
 
 def test_frame_of_reference_of_another_known_uid_is_held(gateway):
-    """Every UID is known to the map, but the Frame of Reference is the study's: verification holds it."""
+    """Every UID is known to the map, but the Frame of Reference is the study's: not the CT sent out, held."""
     config, ledger, folder = gateway
     rs = pydicom.dcmread(folder / "service.dcm")
     rs.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID = rs.StudyInstanceUID
@@ -78,7 +78,7 @@ def test_frame_of_reference_of_another_known_uid_is_held(gateway):
         roi.ReferencedFrameOfReferenceUID = rs.StudyInstanceUID
     job = _return(config, ledger, folder, rs, 3)
     assert job.state is JobState.FAILED and job["reason"].startswith("held, not forwarded")
-    assert "fails verification" in job["reason"] and not job["rtstruct_path"]
+    assert "another Frame of Reference" in job["reason"] and not job["rtstruct_path"]
     assert not list((folder / "spool" / "jobs" / "3").glob("out/*.dcm"))
 
 
