@@ -36,11 +36,13 @@ def small_ct_copy(small_phantom, tmp_path: Path) -> Path:
     return copy_series(small_phantom.ct_dir, tmp_path / "ct")
 
 
-SERVICE_TESTS = Path(__file__).resolve().parent / "service"
+#: Suites that need the service extra (pynetdicom 3 and so pydicom 3, dicognito, celery, Orthanc, Redis).
+SERVICE_TESTS = tuple(Path(__file__).resolve().parent / name for name in ("service", "deid"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test under Testing/service/ needs the service extra: mark it so pinned runs can leave it out."""
+    """Tests under Testing/service/ and Testing/deid/ need the service extra: mark them so pinned runs leave them out."""
     for item in items:
-        if SERVICE_TESTS in Path(str(item.fspath)).resolve().parents:
+        parents = Path(str(item.fspath)).resolve().parents
+        if any(folder in parents for folder in SERVICE_TESTS):
             item.add_marker(pytest.mark.service)

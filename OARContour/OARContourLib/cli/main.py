@@ -14,6 +14,7 @@ from . import (
     autoseg,
     compare,
     convert,
+    deidentify,
     demo,
     derive,
     export,
@@ -22,6 +23,7 @@ from . import (
     names,
     node,
     phantom,
+    reidentify,
     report,
     rules,
     verify,
@@ -34,7 +36,7 @@ from .output import one_line, os_error_message
 logger = logging.getLogger(__name__)
 
 SUBCOMMANDS = (inspect_ct, export, verify, names, convert, derive, phantom, demo, autoseg, report, compare, node, jobs,
-               run_batch, worker, rules)
+               run_batch, worker, deidentify, reidentify, rules)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,6 +98,22 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    """``[gateway]`` and ``[gateway.service]``: de-identify out to an outside service, re-identify on return.
+
+    A gateway has no ``[pipeline]``: CTs from the hospital go de-identified to the service's AE, and
+    RTSTRUCTs from the service go re-identified and verified to ``[destination]``.
+    """
+
+    map: Path = Path("/var/lib/oarcontour/deid-map.sqlite")
+    service_ae_title: str = "SERVICE"
+    service_host: str = "127.0.0.1"
+    service_port: int = 11113
+    #: The site's UID root for the re-identified structure sets' new UIDs (None: pydicom's).
+    uid_root: str | None = None
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """The whole configuration; every section has defaults (loopback, ``auto`` review)."""
 
@@ -108,9 +124,11 @@ class NodeConfig:
     tls: TlsSettings = field(default_factory=TlsSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     source: Path | None = None
+    #: Set in the gateway role (``[gateway]`` present); then ``pipeline`` is unused.
+    gateway: GatewaySettings | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        sections = ("node", "pipeline", "destination", "review", "tls", "queue")
+        sections = ("node", "pipeline", "destination", "review", "tls", "queue") + (("gateway",) if self.gateway else ())
         return {name: {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
                        for k, v in vars(getattr(self, name)).items()} for name in sections}
 
@@ -149,7 +167,7 @@ def _toml_reader() -> Any:
 
 def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | None = None) -> NodeConfig:
     """Validate a parsed TOML document; relative paths are taken from ``base`` (the file's folder)."""
-    known = {"node", "pipeline", "destination", "review", "tls", "queue"}
+    known = {"node", "pipeline", "destination", "review", "tls", "queue", "gateway"}
     for name in data:
         if name not in known:
             raise ConfigError(f"Unknown section [{name}].", hint=f"Sections: {', '.join(sorted(known))}.")
@@ -162,10 +180,16 @@ def parse_config(data: dict[str, Any], base: Path = Path("."), source: Path | No
         tls=reader.section("tls", TlsSettings, _TLS_RULES),
         queue=reader.section("queue", QueueSettings, _QUEUE_RULES),
         source=source,
+        gateway=_gateway(data, base) if "gateway" in data else None,
     )
-    _check_pipeline(config.pipeline)
+    if config.gateway is None:
+        _check_pipeline(config.pipeline)
     _check_tls(config.tls)
     _check_queue(config.queue)
+    if config.gateway is not None and config.queue.enabled:
+        raise ConfigError("[queue] broker is set on a gateway ([gateway]).",
+                          hint="A gateway only de-identifies and re-identifies, in its own process: remove [queue] "
+                               "there and set it on the contouring service's node.")
     return config
 
 
@@ -294,6 +318,32 @@ _QUEUE_RULES = {"broker": _broker, "soft_time_limit_seconds": _positive_seconds,
                 "hard_time_limit_seconds": _positive_seconds, "visibility_timeout_seconds": _positive_seconds,
                 "lease_seconds": _positive_seconds, "heartbeat_seconds": _positive_seconds, "max_runs": _runs,
                 "connect_timeout_seconds": _positive_seconds}
+def _gateway(data: dict[str, Any], base: Path) -> GatewaySettings:
+    if "pipeline" in data:
+        raise _fail("pipeline", "a gateway ([gateway] given) has no [pipeline]; the outside service contours.",
+                    "Remove [pipeline], or [gateway] to contour here.")
+    section = data["gateway"]
+    if not isinstance(section, dict):
+        raise ConfigError("gateway must be a table ([gateway]).", hint="See the README for the layout.")
+    unknown = sorted(set(section) - {"map", "uid_root", "service"})
+    if unknown:
+        raise ConfigError(f"Unknown key gateway.{unknown[0]}.", hint="Keys of [gateway]: map, uid_root, service.")
+    if "map" not in section:
+        raise _fail("gateway.map", "missing.", 'The de-identification map, e.g. map = "/var/lib/oarcontour/deid-map.sqlite".')
+    service = _Reader({"gateway.service": section.get("service", {})}, base).section(
+        "gateway.service", dict, {"ae_title": _ae_title, "host": _text, "port": _port})
+    uid_root = _uid_root("gateway.uid_root", section["uid_root"]) if "uid_root" in section else None
+    return GatewaySettings(map=_path("gateway.map", section["map"], base), uid_root=uid_root,
+                           **{f"service_{key}": value for key, value in service.items()})
+
+
+def _uid_root(key: str, value: Any) -> str:
+    from ..deid.reidentify import check_uid_root
+
+    try:
+        return check_uid_root(value)
+    except InputError as exc:
+        raise _fail(key, exc.message, exc.hint) from exc
 
 
 def _check_pipeline(pipeline: PipelineSettings) -> None:

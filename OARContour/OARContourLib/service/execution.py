@@ -42,14 +42,18 @@ class JobRunner(Protocol):
         """Release connections (the node is stopping)."""
 
 
+#: What runs one job: the contouring pipeline, or (a gateway) de-identify out / re-identify back.
+JobProcess = Callable[[Ledger, Job, NodeConfig, Callable[[], bool]], Any]
+
+
 class InProcessRunner:
     """The default: the pipeline runs in the node's main loop, one job at a time; nothing else needed."""
 
-    def __init__(self, config: NodeConfig, stop: Callable[[], bool]) -> None:
-        self.config, self.stop = config, stop
+    def __init__(self, config: NodeConfig, stop: Callable[[], bool], process: JobProcess = process_job) -> None:
+        self.config, self.stop, self.process = config, stop, process
 
     def dispatch(self, ledger: Ledger, job_id: int) -> None:
-        process_job(ledger, ledger.job(job_id), self.config, self.stop)
+        self.process(ledger, ledger.job(job_id), self.config, self.stop)
 
     def maintain(self, ledger: Ledger) -> None:
         for job in ledger.jobs(PIPELINE_STATES):
@@ -59,7 +63,7 @@ class InProcessRunner:
                 ledger.update(job.id, dispatch="", worker="", lease_until=0.0)
             elif job.state is JobState.RECEIVED:
                 continue  # still collecting instances
-            process_job(ledger, ledger.job(job.id), self.config, self.stop)  # interrupted by a stop or crash
+            self.process(ledger, ledger.job(job.id), self.config, self.stop)  # interrupted by a stop or crash
 
     def close(self) -> None:
         return None
@@ -154,7 +158,15 @@ def broker_reachable(config: NodeConfig) -> bool:
 
 
 def make_runner(config: NodeConfig, stop: Callable[[], bool]) -> JobRunner:
-    """The back end ``[queue]`` asks for: Celery when a broker is set, else in-process."""
+    """The back end ``[queue]`` asks for: Celery when a broker is set, else in-process.
+
+    A gateway (``[gateway]``) only forwards and re-identifies, which is quick: always in-process
+    (the configuration refuses ``[queue]`` beside ``[gateway]``).
+    """
+    if config.gateway is not None:
+        from .gateway import process_gateway_job
+
+        return InProcessRunner(config, stop, process_gateway_job)
     if config.queue.enabled:
         return CeleryRunner(config)
     return InProcessRunner(config, stop)

@@ -26,6 +26,7 @@ from .tls import server_context
 logger = logging.getLogger(__name__)
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
 VERIFICATION = "1.2.840.10008.1.1"
 _UID = re.compile(r"^[0-9.]{1,64}$")
 #: A-ASSOCIATE-RJ (result, source, reason): permanent, service user, calling AE title not recognised.
@@ -76,6 +77,8 @@ class Intake:
         ae.require_called_aet = True
         ae.add_supported_context(VERIFICATION)
         ae.add_supported_context(CT_IMAGE_STORAGE, _TRANSFER_SYNTAXES)
+        if self.config.gateway is not None:  # the outside service returns structure sets to a gateway
+            ae.add_supported_context(RT_STRUCTURE_SET_STORAGE, _TRANSFER_SYNTAXES)
         handlers: list[Any] = [(evt.EVT_REQUESTED, self._on_requested), (evt.EVT_C_STORE, self._on_store),
                     (evt.EVT_C_ECHO, lambda event: 0x0000), (evt.EVT_RELEASED, self._on_released),
                     (evt.EVT_ABORTED, self._on_aborted), (evt.EVT_CONN_CLOSE, self._on_closed)]

@@ -16,6 +16,7 @@ import bench_autoseg  # noqa: E402
 import bench_autoseg_eval  # noqa: E402
 import bench_compare  # noqa: E402
 import bench_ct_loader  # noqa: E402
+import bench_deid  # noqa: E402
 import bench_naming  # noqa: E402
 import bench_node  # noqa: E402
 import bench_queue  # noqa: E402
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     queue = bench_queue.run(CACHE)
     bench_queue.print_table(queue)
     (CACHE / "queue_results.json").write_text(json.dumps(queue, indent=2, default=str) + "\n")
+    deid = bench_deid.run(CACHE)
+    bench_deid.print_table(deid)
+    (CACHE / "deid_results.json").write_text(json.dumps(deid, indent=2, default=str) + "\n")
     return 0
 
 
