@@ -90,6 +90,19 @@ def _check_file_target(path: Path, real: Path, overwrite: bool) -> None:
     _check_parent(path, real)
 
 
+def check_apart_from_inputs(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None],
+                            kind: OutputKind = OutputKind.FOLDER) -> Path:
+    """The absolute output path, refused only when it is, lies inside or holds an input (or its name is
+    too long): for commands that add files to a folder they keep using (``run --out``), where the
+    overwrite and working-folder rules of :func:`check_output` do not apply."""
+    path = Path(out).expanduser().absolute()
+    _check_name_lengths(path)
+    real = Path(os.path.realpath(path))
+    for source in (Path(s).expanduser() for s in inputs if s is not None and str(s).strip()):
+        _check_apart(path, real, source, kind)
+    return path
+
+
 def _check_folder_target(path: Path, real: Path, overwrite: bool) -> None:
     if real.exists() and not real.is_dir():
         raise InputError(f"Output {path} is a file, not a folder.", hint="Choose a folder for --out.")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..ct.scan import SeriesFiles, scan_folder
 from ..errors import InputError
+from ..output_paths import check_apart_from_inputs
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 from .output import print_json, terminal_progress
 
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.path).expanduser()
     if not root.is_dir():
         raise InputError(f"Not a folder: {root}", hint="Pass a CT folder or a folder tree of CT series.")
-    out = Path(args.out).expanduser() if args.out else None
+    # Never inside the CT tree (the next run would scan the RTSTRUCTs there) or around it.
+    out = check_apart_from_inputs(args.out, [root, args.config]) if args.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     series = [s for s in scan_folder(root).series if s.is_image_series and s.modality == "CT"]

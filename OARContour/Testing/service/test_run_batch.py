@@ -44,3 +44,16 @@ def test_run_contours_every_series_and_skips_finished_ones(small_phantom, tmp_pa
     listed = json.loads(oarcontour("jobs", "list", "--config", str(config), "--json").stdout)
     assert len(listed) == 3 and {j["state"] for j in listed} == {"approved", "failed"}
     assert sorted(j["instances"] for j in listed) == [15, 16, 16]
+
+
+def test_run_refuses_an_output_folder_inside_the_ct_tree(small_phantom, tmp_path: Path):
+    tree = tmp_path / "patients"
+    shutil.copytree(small_phantom.ct_dir, tree / "a" / "ct")
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+    config = write_config(tmp_path / "node.toml", port=11112, destination_port=4242)
+
+    result = oarcontour("run", str(tree), "--config", str(config), "--out", str(tree / "a" / "rs"))
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "inside the input" in result.stderr
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before  # nothing created in the inputs
