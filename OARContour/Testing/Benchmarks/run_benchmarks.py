@@ -27,44 +27,39 @@ import bench_startup  # noqa: E402
 CACHE = HERE.parents[2] / "bench_output"
 
 
+def _step(name: str, run, print_table, output: str) -> None:
+    """Run one benchmark, print its table and keep its figures in ``bench_output/<output>``."""
+    print(f"-- {name}", file=sys.stderr, flush=True)
+    results = run()
+    print_table(results)
+    (CACHE / output).write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    quick = True if "--quick" in argv else None
     CACHE.mkdir(exist_ok=True)
     results = [bench_ct_loader.run(CACHE)]
     print(f"{'benchmark':<28} {'ours (s)':>9} {'peer (s)':>9} {'ratio':>7} {'goal':>8}  met")
     for r in results:
         print(f"{r['benchmark']:<28} {r['oarcontour_s']:>9} {r['simpleitk_s']:>9} {r['ratio']:>7} {r['goal']:>8}  "
               f"{'yes' if r['met'] else 'NO'}", flush=True)
-    rtstruct = bench_rtstruct.run(CACHE, quick=True if "--quick" in argv else None)
-    bench_rtstruct.print_tables(rtstruct)
-    (CACHE / "rtstruct_results.json").write_text(json.dumps(rtstruct, indent=2, default=str) + "\n")
-    naming = bench_naming.run(CACHE)
-    bench_naming.print_table(naming)
-    (CACHE / "naming_results.json").write_text(json.dumps(naming, indent=2, default=str) + "\n")
-    startup = bench_startup.run(CACHE)
-    bench_startup.print_table(startup)
-    (CACHE / "startup_results.json").write_text(json.dumps(startup, indent=2, default=str) + "\n")
-    slicer_path = bench_slicer_path.run(CACHE, quick=True if "--quick" in argv else None)
-    bench_slicer_path.print_table(slicer_path)
-    (CACHE / "slicer_path_results.json").write_text(json.dumps(slicer_path, indent=2, default=str) + "\n")
-    autoseg = bench_autoseg.run(CACHE)
-    bench_autoseg.print_table(autoseg)
-    (CACHE / "autoseg_results.json").write_text(json.dumps(autoseg, indent=2, default=str) + "\n")
-    evaluation = bench_autoseg_eval.run()
-    bench_autoseg_eval.print_table(evaluation)
-    (CACHE / "autoseg_evaluation.json").write_text(json.dumps(evaluation, indent=2, default=str) + "\n")
-    comparison = bench_compare.run(CACHE)
-    bench_compare.print_table(comparison)
-    (CACHE / "compare_results.json").write_text(json.dumps(comparison, indent=2, default=str) + "\n")
-    node = bench_node.run(CACHE)
-    bench_node.print_table(node)
-    (CACHE / "node_results.json").write_text(json.dumps(node, indent=2, default=str) + "\n")
-    queue = bench_queue.run(CACHE)
-    bench_queue.print_table(queue)
-    (CACHE / "queue_results.json").write_text(json.dumps(queue, indent=2, default=str) + "\n")
-    deid = bench_deid.run(CACHE)
-    bench_deid.print_table(deid)
-    (CACHE / "deid_results.json").write_text(json.dumps(deid, indent=2, default=str) + "\n")
+    # (benchmark, how to run it, its table printer, the JSON file it leaves in bench_output/), in order.
+    steps = (
+        ("rtstruct", lambda: bench_rtstruct.run(CACHE, quick=quick), bench_rtstruct.print_tables, "rtstruct_results.json"),
+        ("naming", lambda: bench_naming.run(CACHE), bench_naming.print_table, "naming_results.json"),
+        ("startup", lambda: bench_startup.run(CACHE), bench_startup.print_table, "startup_results.json"),
+        ("slicer path", lambda: bench_slicer_path.run(CACHE, quick=quick), bench_slicer_path.print_table,
+         "slicer_path_results.json"),
+        ("autoseg", lambda: bench_autoseg.run(CACHE), bench_autoseg.print_table, "autoseg_results.json"),
+        ("autoseg evaluation", bench_autoseg_eval.run, bench_autoseg_eval.print_table, "autoseg_evaluation.json"),
+        ("compare", lambda: bench_compare.run(CACHE), bench_compare.print_table, "compare_results.json"),
+        ("node", lambda: bench_node.run(CACHE), bench_node.print_table, "node_results.json"),
+        ("queue", lambda: bench_queue.run(CACHE), bench_queue.print_table, "queue_results.json"),
+        ("deid", lambda: bench_deid.run(CACHE), bench_deid.print_table, "deid_results.json"),
+    )
+    for name, run, print_table, output in steps:
+        _step(name, run, print_table, output)
     return 0
 
 
