@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pydicom
 
@@ -24,10 +22,10 @@ from ..atomic import write_file
 from ..deid.files import deidentify_folder, original_series_uid, reidentify_loaded, returned_masks
 from ..deid.map_store import DeidMap
 from ..dicom_compat import save_dataset
-from ..errors import CancelledError, InputError, OARContourError
+from ..errors import InputError
 from .config import GatewaySettings, NodeConfig
-from .ledger import PIPELINE_STATES, Job, JobState, Ledger
-from .pipeline import AUTO_REVIEWER
+from .ledger import Job, JobState, Ledger
+from .pipeline import AUTO_REVIEWER, JobSteps, run_guarded
 from .sender import backoff_seconds
 from .tls import client_context
 
@@ -36,44 +34,22 @@ logger = logging.getLogger(__name__)
 HELD = "held, not forwarded"
 
 
-class _Steps:
-    """Records each gateway step's duration in the ledger; ``stop()`` True cancels between steps."""
-
-    def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool]) -> None:
-        self.ledger, self.job, self.stop = ledger, job, stop
-
-    @contextmanager
-    def step(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
-        if self.stop():
-            raise CancelledError(f"Stopped before step {name}", hint="The job resumes when the node restarts.")
-        started = time.perf_counter()
-        extra: dict[str, Any] = dict(detail)
-        yield extra
-        seconds = time.perf_counter() - started
-        self.ledger.record(self.job.id, "step", step=name, seconds=round(seconds, 3), **extra)
-        logger.info("Job %d: %s done in %.2f s", self.job.id, name, seconds)
-
-
 def process_gateway_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False) -> Job:
     """Forward a CT job to the service, or re-identify an RTSTRUCT job; a refusal fails the job with the reason."""
     assert config.gateway is not None
-    steps = _Steps(ledger, job, stop)
-    try:
+    gateway = config.gateway
+    steps = JobSteps(ledger, job, stop)
+
+    def body() -> None:
         if _modality(Path(job["ct_dir"])) == "RTSTRUCT":
-            _return_rtstruct(ledger, job, config, config.gateway, steps)
-        elif job["source"] == f"dicom:{config.gateway.service_ae_title}":  # never loop images back out
+            _return_rtstruct(ledger, job, config, gateway, steps)
+        elif job["source"] == f"dicom:{gateway.service_ae_title}":  # never loop images back out
             raise InputError(f"{HELD}: the service sent images; only structure sets are taken from it.",
                              hint="Ask the service to return RTSTRUCTs only.")
         else:
-            _forward_ct(ledger, job, config, config.gateway, steps)
-    except CancelledError:
-        logger.info("Job %d: stopped; it resumes on the next start", job.id)
-    except OARContourError as exc:
-        _fail(ledger, job, str(exc))
-    except Exception as exc:  # noqa: BLE001 - recorded as the job's reason; the node keeps serving
-        logger.exception("Job %d: internal error", job.id)
-        _fail(ledger, job, f"internal error: {type(exc).__name__}: {exc}")
-    return ledger.job(job.id)
+            _forward_ct(ledger, job, config, gateway, steps)
+
+    return run_guarded(ledger, job, body)
 
 
 def _modality(folder: Path) -> str:
@@ -82,12 +58,7 @@ def _modality(folder: Path) -> str:
     return ""
 
 
-def _fail(ledger: Ledger, job: Job, reason: str) -> None:
-    ledger.transition(job.id, JobState.FAILED, PIPELINE_STATES, reason=reason, detail={"reason": reason})
-    logger.warning("Job %d failed: %s", job.id, reason)
-
-
-def _forward_ct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySettings, steps: _Steps) -> None:
+def _forward_ct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySettings, steps: JobSteps) -> None:
     deid_dir = Path(job["out_dir"]) / "deid"
     if job.state is not JobState.CHECKED or not deid_dir.is_dir():
         with steps.step("deidentify") as info:
@@ -142,7 +113,7 @@ def store_folder(folder: Path, config: NodeConfig, gateway: GatewaySettings) -> 
     return ""
 
 
-def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySettings, steps: _Steps) -> None:
+def _return_rtstruct(ledger: Ledger, job: Job, config: NodeConfig, gateway: GatewaySettings, steps: JobSteps) -> None:
     files = sorted(Path(job["ct_dir"]).glob("*.dcm"))
     if len(files) != 1:
         raise InputError(f"{HELD}: the series holds {len(files)} files, not one RTSTRUCT.",

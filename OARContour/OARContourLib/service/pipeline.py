@@ -53,8 +53,8 @@ class StepTime:
 STEPS = ("inspect", "load", "autoseg", "names", "derive", "check", "export", "verify")
 
 
-class _Steps:
-    """Records each step's duration in the ledger; ``stop()`` returning True cancels between steps."""
+class JobSteps:
+    """Records each step's duration in the ledger (pipeline and gateway jobs alike); ``stop()`` returning True cancels between steps."""
 
     def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool],
                  progress: ProgressCallback | None = None) -> None:
@@ -66,7 +66,7 @@ class _Steps:
     def step(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
         if self.stop():
             raise CancelledError(f"Stopped before step {name}", hint="The job resumes when the node restarts.")
-        self.current = STEPS.index(name)
+        self.current = STEPS.index(name) if name in STEPS else self.current  # gateway steps have no share
         report(self.outer, self.current / len(STEPS), name)
         started = time.perf_counter()
         extra: dict[str, Any] = dict(detail)
@@ -91,26 +91,33 @@ def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[],
     it where it is, to be resumed; any other exception also fails the job (and is logged) so one bad
     series never blocks the queue.
     """
-    steps = _Steps(ledger, job, stop, progress)
+    steps = JobSteps(ledger, job, stop, progress)
+    return run_guarded(ledger, job, lambda: _run(ledger, job, config, steps))
+
+
+def run_guarded(ledger: Ledger, job: Job, body: Callable[[], object]) -> Job:
+    """Run one job's work: a core error fails the job with the reason, a stop leaves it to resume,
+    any other exception also fails it (logged), so one bad series never blocks the node."""
     try:
-        _run(ledger, job, config, steps)
+        body()
     except CancelledError:
         logger.info("Job %d: stopped; it resumes on the next start", job.id)
     except OARContourError as exc:
-        _fail(ledger, job, str(exc))
+        fail_job(ledger, job, str(exc))
     except Exception as exc:  # noqa: BLE001 - recorded as the job's reason; the node keeps serving
         logger.exception("Job %d: internal error", job.id)
-        _fail(ledger, job, f"internal error: {type(exc).__name__}: {exc}")
+        fail_job(ledger, job, f"internal error: {type(exc).__name__}: {exc}")
     return ledger.job(job.id)
 
 
-def _fail(ledger: Ledger, job: Job, reason: str) -> None:
+def fail_job(ledger: Ledger, job: Job, reason: str) -> None:
+    """The job ends ``failed`` with the reason (in the ledger and the log)."""
     ledger.transition(job.id, JobState.FAILED, PIPELINE_STATES, reason=reason,
                       detail={"reason": reason})
     logger.warning("Job %d failed: %s", job.id, reason)
 
 
-def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: _Steps) -> None:
+def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: JobSteps) -> None:
     ct_dir, series = Path(job["ct_dir"]), job.series_uid
     if job.state is not JobState.RECEIVED:
         ledger.record(job.id, "resumed", state=job.state.value)
@@ -120,7 +127,7 @@ def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: _Steps) -> None:
         info.update(problems=[p.code.value for p in inspection.problems_for_selection()])
     if errors:
         reason = "; ".join(f"[{p.code.value}] {p.message}" for p in errors)
-        _fail(ledger, job, f"CT series failed the loader's checks: {reason}")
+        fail_job(ledger, job, f"CT series failed the loader's checks: {reason}")
         return
     ledger.transition(job.id, JobState.CHECKED, [JobState.RECEIVED])
     ledger.transition(job.id, JobState.CONTOURING, [JobState.CHECKED], engine=config.pipeline.engine,
@@ -135,7 +142,7 @@ def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: _Steps) -> None:
 
 
 def _contour(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume,
-             steps: _Steps) -> tuple[list[Structure], list[Finding]]:
+             steps: JobSteps) -> tuple[list[Structure], list[Finding]]:
     pipeline = config.pipeline
     with steps.step("autoseg", engine=pipeline.engine) as info:
         result = run_autoseg(ct, engine=pipeline.engine, template=pipeline.template, progress=steps.progress)
@@ -176,7 +183,7 @@ def rtstruct_path(job: Job, config: NodeConfig) -> Path:
 
 
 def _export_and_gate(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume, structures: list[Structure],
-                     findings: list[Finding], steps: _Steps) -> None:
+                     findings: list[Finding], steps: JobSteps) -> None:
     target = rtstruct_path(job, config)
     target.parent.mkdir(parents=True, exist_ok=True)
     with steps.step("export") as info:
