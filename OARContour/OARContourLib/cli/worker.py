@@ -14,8 +14,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "worker", help="run contouring jobs from the node's queue (Celery worker; needs [queue] broker)",
         description="A Celery worker, concurrency 1, for the node configured by NODE_TOML ([queue] broker). It reads "
-                    "each CT from the spool, runs the node's pipeline and records every step in the ledger; the node "
-                    "sends the results. One worker per GPU (--device pins it with CUDA_VISIBLE_DEVICES); the "
+                    "each CT from the node's spool (mounted at the same path on this host), runs the node's pipeline and "
+                    "reports every step to the node through the broker; it never opens the ledger. The node records "
+                    "the reports and sends the results. One worker per GPU (--device pins it with CUDA_VISIBLE_DEVICES); the "
                     "classical engine uses the cpu queue. Runs in the foreground; SIGTERM finishes the current job "
                     "first. Exits 2 at once if the broker cannot be reached.")
     parser.add_argument("--config", required=True, metavar="NODE_TOML", help="node configuration (see README)")
@@ -26,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service.celery_app import check_broker, check_ledger_is_local, make_app, queue_for
+    from ..service.celery_app import check_broker, check_spool, make_app, queue_for
     from ..service.config import load_config
 
     config = load_config(args.config)
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if queue != queue_for(config.pipeline.engine):
         logging.getLogger(__name__).warning("The node queues %s jobs on %r; this worker listens on %r",
                                             config.pipeline.engine, queue_for(config.pipeline.engine), queue)
-    check_ledger_is_local(config)
     check_broker(config)
+    check_spool(config)
     app = make_app(config)
     name = f"oarcontour-{queue}{'' if args.device is None else args.device}-{os.getpid()}@%h"
     level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"

@@ -13,7 +13,7 @@ Imported only when ``[queue] broker`` is set: celery and redis are optional (the
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import os
 from typing import Any
 
 from ..errors import InputError
@@ -43,11 +43,9 @@ def check_broker(config: NodeConfig) -> None:
         Names the broker URL and what failed.
     """
     broker = config.queue.broker
-    _require_packages()
+    client = broker_client(config)
     import redis
 
-    timeout = config.queue.connect_timeout_seconds
-    client = redis.Redis.from_url(broker, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -57,46 +55,35 @@ def check_broker(config: NodeConfig) -> None:
         client.close()
 
 
-#: File systems on which SQLite's WAL (shared memory beside the file) is not safe across hosts.
-NETWORK_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "ceph", "glusterfs", "lustre")
+def broker_client(config: NodeConfig) -> Any:
+    """A Redis client for the broker, with the configured timeouts (leases and reports go through it)."""
+    _require_packages()
+    import redis
+
+    timeout = config.queue.connect_timeout_seconds
+    return redis.Redis.from_url(config.queue.broker, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
-def network_filesystem(path: Path, mounts: str | None = None) -> str | None:
-    """The network file system type ``path`` lives on (from ``/proc/mounts``), or None.
-
-    ``mounts`` is the text of ``/proc/mounts`` (read when not given; empty where there is none).
-    """
-    if mounts is None:
-        try:
-            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-    target, best, kind = str(path.resolve()), "", ""
-    for line in mounts.splitlines():
-        fields = line.split()
-        if len(fields) < 3:
-            continue
-        point = fields[1].replace("\\040", " ")
-        inside = target == point or target.startswith(point.rstrip("/") + "/")
-        if inside and len(point) > len(best):
-            best, kind = point, fields[2]
-    return kind if kind in NETWORK_FILESYSTEMS else None
-
-
-def check_ledger_is_local(config: NodeConfig) -> None:
-    """Refuse a worker whose ledger is on a network file system (SQLite WAL would not be safe there).
+def check_spool(config: NodeConfig) -> None:
+    """A worker needs the node's spool at the same path (a shared mount on another host).
 
     Raises
     ------
     BrokerError
-        Names the ledger and its file system type.
+        Names the spool and what to mount.
     """
-    ledger = config.node.ledger
-    kind = network_filesystem(ledger.parent if ledger.parent.exists() else Path("/"))
-    if kind:
-        raise BrokerError(f"node.ledger {ledger} is on a network file system ({kind}): the SQLite ledger's "
-                          "write-ahead log is safe only for processes on the node's host.",
-                          hint="Run workers on the node's host (see README, Scaling out).")
+    spool = config.node.spool
+    if not spool.is_dir():
+        raise BrokerError(f"The node's spool {spool} (node.spool) is not on this host: a worker reads each CT there "
+                          "and writes the structure set beside it.",
+                          hint="Mount the node's spool at the same path here (README, Scaling out).")
+    probe = spool / f".oarcontour-worker-probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise BrokerError(f"The node's spool {spool} (node.spool) is not writable here: {exc.strerror}.",
+                          hint="Mount it read-write for the user the worker runs as.") from exc
 
 
 def _require_packages() -> None:
@@ -126,7 +113,7 @@ def make_app(config: NodeConfig) -> Any:
                                   "socket_connect_timeout": queue.connect_timeout_seconds},
         broker_connection_timeout=queue.connect_timeout_seconds,
         # At start-up a missing broker is an error (check_broker names it); once running, a lost
-        # broker is waited for, however long it takes: the running job goes on, the ledger is local.
+        # broker is waited for, however long it takes: the running job goes on and holds its reports.
         broker_connection_retry_on_startup=False,
         broker_connection_retry=True,
         broker_connection_max_retries=None,
@@ -139,10 +126,10 @@ def make_app(config: NodeConfig) -> Any:
     )
 
     @app.task(name=TASK_NAME)
-    def contour(job_id: int) -> str:
-        from .execution import run_leased
+    def contour(job: dict[str, Any], ticket: str) -> str:
+        from .execution import run_delivery
         from .ledger import owner_id
 
-        return run_leased(config, int(job_id), owner_id())
+        return run_delivery(config, job, str(ticket), owner_id())
 
     return app

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InputError
 
@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     queued_at REAL NOT NULL DEFAULT 0,
     runs INTEGER NOT NULL DEFAULT 0,
     worker TEXT NOT NULL DEFAULT '',
-    lease_until REAL NOT NULL DEFAULT 0
+    lease_until REAL NOT NULL DEFAULT 0,
+    ticket TEXT NOT NULL DEFAULT '',
+    report_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,11 +95,12 @@ CREATE INDEX IF NOT EXISTS events_job ON events (job_id);
 _UPDATABLE = {"study_uid", "patient_id", "instances", "last_instance_at", "ct_dir", "out_dir", "engine",
               "engine_version", "template", "tps", "rtstruct_path", "rtstruct_sop_uid", "findings", "verification",
               "reason", "reviewer", "reviewed_at", "destination", "store_status", "attempts", "next_attempt_at", "claimed_by",
-              "dispatch", "queued_at", "runs", "worker", "lease_until"}
+              "dispatch", "queued_at", "runs", "worker", "lease_until", "ticket", "report_seq"}
 #: Columns added after schema 1 (job execution on workers); older ledgers get them on open.
 _ADDED_COLUMNS = {"dispatch": "TEXT NOT NULL DEFAULT ''", "queued_at": "REAL NOT NULL DEFAULT 0",
                   "runs": "INTEGER NOT NULL DEFAULT 0", "worker": "TEXT NOT NULL DEFAULT ''",
-                  "lease_until": "REAL NOT NULL DEFAULT 0"}
+                  "lease_until": "REAL NOT NULL DEFAULT 0", "ticket": "TEXT NOT NULL DEFAULT ''",
+                  "report_seq": "INTEGER NOT NULL DEFAULT 0"}
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        self._depth = 0  # open _write blocks: only the outermost one begins and commits
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a state change survives a power cut
         self._db.executescript(_TABLES)
@@ -172,13 +176,25 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self._depth:  # inside batch(): the outer block commits or rolls back
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield self._db
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._depth -= 1
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several changes as one transaction: all of them are kept, or (on an exception) none."""
+        with self._write():
+            yield
 
     # -- jobs -------------------------------------------------------------------------------
     def add_job(self, series_uid: str, *, source: str, state: JobState = JobState.RECEIVED,
@@ -220,10 +236,13 @@ class Ledger:
             self._set(db, job_id, values)
 
     def transition(self, job_id: int, to_state: JobState, from_states: Iterable[JobState], *,
-                   detail: dict[str, Any] | None = None, **values: Any) -> bool:
-        """Move the job to ``to_state`` if it is in one of ``from_states``; False (and no change) otherwise."""
+                   detail: dict[str, Any] | None = None, at: float | None = None, **values: Any) -> bool:
+        """Move the job to ``to_state`` if it is in one of ``from_states``; False (and no change) otherwise.
+
+        ``at``: when it happened, if not now (a worker's report applied later).
+        """
         allowed = [s.value for s in from_states]
-        now = time.time()
+        now = time.time() if at is None else at
         with self._write() as db:
             marks = ",".join("?" * len(allowed))
             cursor = db.execute(f"UPDATE jobs SET state = ?, state_at = ? WHERE id = ? AND state IN ({marks})",
@@ -243,21 +262,22 @@ class Ledger:
                                 (owner, now + lease_seconds, job_id, JobState.SENDING.value, now))
             return cursor.rowcount == 1
 
-    # -- worker leases (see service.execution) ----------------------------------------------------
-    def take_lease(self, job_id: int, owner: str, lease_seconds: float, *, dead: Iterable[str] = ()) -> bool:
-        """Claim a job for the pipeline: only while it is unfinished and its lease is free, expired or ``dead``'s."""
-        now = time.time()
+    # -- runs on workers (see service.execution; the live lease itself is in the broker) ------------
+    def start_run(self, job_id: int, owner: str, ticket: str, run: int, lease_seconds: float) -> bool:
+        """A worker started delivery ``ticket`` of an unfinished job: it holds the job now (run ``run``).
+
+        False (no change) when the job is finished or was given to another delivery meanwhile.
+        """
         states = [s.value for s in PIPELINE_STATES]
-        gone = list(dead) or [""]
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE jobs SET worker = ?, lease_until = ?, dispatch = 'running', runs = runs + 1 "
-                f"WHERE id = ? AND state IN (?, ?, ?) AND (worker = '' OR lease_until < ? OR worker IN "
-                f"({','.join('?' * len(gone))}))", (owner, now + lease_seconds, job_id, *states, now, *gone))
+                "UPDATE jobs SET worker = ?, lease_until = ?, dispatch = 'running', runs = MAX(runs, ?), report_seq = 0 "
+                "WHERE id = ? AND ticket = ? AND state IN (?, ?, ?)",
+                (owner, time.time() + lease_seconds, run, job_id, ticket, *states))
             return cursor.rowcount == 1
 
     def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
-        """Extend ``owner``'s lease; False when the lease was lost (swept, or taken by another worker)."""
+        """The node saw ``owner`` alive: its claim lasts ``lease_seconds`` more; False if it holds no claim."""
         with self._write() as db:
             cursor = db.execute("UPDATE jobs SET lease_until = ? WHERE id = ? AND worker = ?",
                                 (time.time() + lease_seconds, job_id, owner))
@@ -294,6 +314,11 @@ class Ledger:
         with self._write() as db:
             self._event(db, job_id, kind, None, detail, time.time())
 
+    def record_at(self, job_id: int | None, kind: str, at: float, detail: dict[str, Any]) -> None:
+        """An audit event that happened at ``at`` (a worker's report, applied when it arrives)."""
+        with self._write() as db:
+            self._event(db, job_id, kind, None, detail, at)
+
     def events(self, job_id: int | None) -> list[Event]:
         if job_id is None:
             rows = self._db.execute("SELECT * FROM events WHERE job_id IS NULL ORDER BY id").fetchall()
@@ -317,6 +342,19 @@ class Ledger:
         encoded = {k: json.dumps(v, default=str) if isinstance(v, (list, dict)) else v for k, v in values.items()}
         assignments = ", ".join(f"{key} = ?" for key in encoded)
         db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*encoded.values(), job_id))
+
+
+class JobLedger(Protocol):
+    """What the pipeline needs of a ledger: the node's :class:`Ledger`, or a worker's report channel."""
+
+    def job(self, job_id: int | str) -> Job: ...
+
+    def update(self, job_id: int, **values: Any) -> None: ...
+
+    def transition(self, job_id: int, to_state: JobState, from_states: Iterable[JobState], *,
+                   detail: dict[str, Any] | None = None, at: float | None = None, **values: Any) -> bool: ...
+
+    def record(self, job_id: int | None, kind: str, **detail: Any) -> None: ...
 
 
 def owner_id() -> str:

@@ -32,7 +32,7 @@ from ..rtstruct.model import ExportOptions, GenerationAlgorithm, Structure, full
 from ..rtstruct.verify import verify_rtstruct
 from ..rtstruct.write import write_rtstruct
 from .config import NodeConfig
-from .ledger import PIPELINE_STATES, Job, JobState, Ledger
+from .ledger import PIPELINE_STATES, Job, JobLedger, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ STEPS = ("inspect", "load", "autoseg", "names", "derive", "check", "export", "ve
 class JobSteps:
     """Records each step's duration in the ledger (pipeline and gateway jobs alike); ``stop()`` returning True cancels between steps."""
 
-    def __init__(self, ledger: Ledger, job: Job, stop: Callable[[], bool],
+    def __init__(self, ledger: JobLedger, job: Job, stop: Callable[[], bool],
                  progress: ProgressCallback | None = None) -> None:
         self.ledger, self.job, self.stop, self.outer = ledger, job, stop, progress
         self.times: list[StepTime] = []
@@ -83,7 +83,7 @@ class JobSteps:
         return self.stop()
 
 
-def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False,
+def process_job(ledger: JobLedger, job: Job, config: NodeConfig, stop: Callable[[], bool] = lambda: False,
                 progress: ProgressCallback | None = None) -> Job:
     """Run the pipeline for a job in ``received``, ``checked`` or ``contouring``; returns the job as it ends.
 
@@ -95,7 +95,7 @@ def process_job(ledger: Ledger, job: Job, config: NodeConfig, stop: Callable[[],
     return run_guarded(ledger, job, lambda: _run(ledger, job, config, steps))
 
 
-def run_guarded(ledger: Ledger, job: Job, body: Callable[[], object]) -> Job:
+def run_guarded(ledger: JobLedger, job: Job, body: Callable[[], object]) -> Job:
     """Run one job's work: a core error fails the job with the reason, a stop leaves it to resume,
     any other exception also fails it (logged), so one bad series never blocks the node."""
     try:
@@ -110,14 +110,14 @@ def run_guarded(ledger: Ledger, job: Job, body: Callable[[], object]) -> Job:
     return ledger.job(job.id)
 
 
-def fail_job(ledger: Ledger, job: Job, reason: str) -> None:
+def fail_job(ledger: JobLedger, job: Job, reason: str) -> None:
     """The job ends ``failed`` with the reason (in the ledger and the log)."""
     ledger.transition(job.id, JobState.FAILED, PIPELINE_STATES, reason=reason,
                       detail={"reason": reason})
     logger.warning("Job %d failed: %s", job.id, reason)
 
 
-def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: JobSteps) -> None:
+def _run(ledger: JobLedger, job: Job, config: NodeConfig, steps: JobSteps) -> None:
     ct_dir, series = Path(job["ct_dir"]), job.series_uid
     if job.state is not JobState.RECEIVED:
         ledger.record(job.id, "resumed", state=job.state.value)
@@ -141,7 +141,7 @@ def _run(ledger: Ledger, job: Job, config: NodeConfig, steps: JobSteps) -> None:
     _export_and_gate(ledger, job, config, ct, structures, findings, steps)
 
 
-def _contour(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume,
+def _contour(ledger: JobLedger, job: Job, config: NodeConfig, ct: CTVolume,
              steps: JobSteps) -> tuple[list[Structure], list[Finding]]:
     pipeline = config.pipeline
     with steps.step("autoseg", engine=pipeline.engine) as info:
@@ -182,7 +182,7 @@ def rtstruct_path(job: Job, config: NodeConfig) -> Path:
     return Path(job["out_dir"]) / f"RS_job{job.id}_{config.pipeline.structure_set_label}.dcm"
 
 
-def _export_and_gate(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume, structures: list[Structure],
+def _export_and_gate(ledger: JobLedger, job: Job, config: NodeConfig, ct: CTVolume, structures: list[Structure],
                      findings: list[Finding], steps: JobSteps) -> None:
     target = rtstruct_path(job, config)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +202,7 @@ def _export_and_gate(ledger: Ledger, job: Job, config: NodeConfig, ct: CTVolume,
     report(steps.outer, 1.0, "done")
 
 
-def gate(ledger: Ledger, job: Job, mode: str, findings: list[Finding], verification_failed: bool) -> JobState:
+def gate(ledger: JobLedger, job: Job, mode: str, findings: list[Finding], verification_failed: bool) -> JobState:
     """The review gate: approve a clean job in ``auto`` mode, otherwise hold it with the reason."""
     errors = [f for f in findings if f.severity is Severity.ERROR]
     reasons = []

@@ -66,6 +66,7 @@ def _batch(work: Path, cts: list[Path], workers: int, sequential: bool) -> tuple
                            f'[queue]\nbroker = "{redis.url}"\nlease_seconds = 30\nheartbeat_seconds = 5\n',
                            encoding="utf-8")
     config = load_config(config_path)
+    config.node.spool.mkdir(parents=True, exist_ok=True)  # the shared spool workers check at start
     pool = [_start_worker(config_path, work / f"worker{i}.log") for i in range(workers)]
     ledger = Ledger(config.node.ledger)
     runner = CeleryRunner(config)

@@ -1,4 +1,4 @@
-"""The ``[queue]`` section, the in-process default, lazy Celery imports and the ledger's worker leases."""
+"""The ``[queue]`` section, the in-process default, lazy Celery imports and the ledger's record of worker runs."""
 
 from __future__ import annotations
 
@@ -87,35 +87,42 @@ def ledger(tmp_path: Path):
     opened.close()
 
 
-def test_a_lease_is_exclusive_until_it_expires(ledger):
+def _queued(ledger: Ledger, ticket: str = "t1") -> int:
     job, _ = ledger.add_job("1.2.3", source="files:x")
-    assert ledger.take_lease(job.id, "hostA:1", 0.3)
-    assert not ledger.take_lease(job.id, "hostB:2", 0.3)
-    assert ledger.renew_lease(job.id, "hostA:1", 0.3) and not ledger.renew_lease(job.id, "hostB:2", 0.3)
-    assert not ledger.sweep_lease(job.id, "hostA:1")  # still live
+    assert ledger.change_dispatch(job.id, "pending", [""])
+    assert ledger.change_dispatch(job.id, "queued", ["pending"], queued_at=5.0, ticket=ticket)
+    return job.id
+
+
+def test_a_run_starts_only_for_the_queued_delivery_and_is_swept_after_its_lease(ledger):
+    job_id = _queued(ledger)
+    assert not ledger.start_run(job_id, "hostA:1", "old-ticket", 1, 0.3)  # a delivery the node replaced
+    assert ledger.start_run(job_id, "hostA:1", "t1", 1, 0.3)
+    assert ledger.renew_lease(job_id, "hostA:1", 0.3) and not ledger.renew_lease(job_id, "hostB:2", 0.3)
+    assert not ledger.sweep_lease(job_id, "hostA:1")  # still live
     time.sleep(0.4)
-    assert ledger.sweep_lease(job.id, "hostA:1")
-    swept = ledger.job(job.id)
+    assert ledger.sweep_lease(job_id, "hostA:1")
+    swept = ledger.job(job_id)
     assert swept["worker"] == "" and swept["dispatch"] == "pending" and swept["runs"] == 1
-    assert ledger.take_lease(job.id, "hostB:2", 5) and ledger.job(job.id)["runs"] == 2
-    assert not ledger.renew_lease(job.id, "hostA:1", 5)  # the old worker learns it lost the job
+    assert not ledger.renew_lease(job_id, "hostA:1", 5)  # the old worker's claim is gone
 
 
-def test_a_dead_holder_is_taken_over_at_once(ledger):
-    job, _ = ledger.add_job("1.2.3", source="files:x")
-    assert ledger.take_lease(job.id, "host:111", 60)
-    assert not ledger.take_lease(job.id, "host:222", 60)
-    assert ledger.take_lease(job.id, "host:222", 60, dead=["host:111"])
-    assert ledger.job(job.id)["worker"] == "host:222"
+def test_a_redelivery_started_again_keeps_the_run_count_of_the_broker(ledger):
+    job_id = _queued(ledger)
+    assert ledger.start_run(job_id, "host:111", "t1", 1, 60)
+    assert ledger.start_run(job_id, "host:222", "t1", 2, 60)  # the broker counted the second start
+    assert ledger.start_run(job_id, "host:222", "t1", 2, 60)  # the same report applied again: no change
+    job = ledger.job(job_id)
+    assert job["worker"] == "host:222" and job["runs"] == 2
 
 
-def test_a_finished_job_is_never_leased_again(ledger):
-    job, _ = ledger.add_job("1.2.3", source="files:x")
-    assert ledger.transition(job.id, JobState.FAILED, [JobState.RECEIVED])
-    assert not ledger.take_lease(job.id, "host:1", 60)
+def test_a_finished_job_is_never_started_again(ledger):
+    job_id = _queued(ledger)
+    assert ledger.transition(job_id, JobState.FAILED, [JobState.RECEIVED])
+    assert not ledger.start_run(job_id, "host:1", "t1", 1, 60)
 
 
-def test_an_older_ledger_gains_the_lease_columns(tmp_path: Path):
+def test_an_older_ledger_gains_the_worker_columns(tmp_path: Path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, series_uid TEXT NOT NULL UNIQUE, "
@@ -125,39 +132,39 @@ def test_an_older_ledger_gains_the_lease_columns(tmp_path: Path):
     db.close()
     ledger = Ledger(path)
     try:
-        assert ledger.take_lease(1, "host:1", 60)
-        assert ledger.job(1)["dispatch"] == "running"
+        assert ledger.change_dispatch(1, "queued", [""], ticket="t")
+        assert ledger.start_run(1, "host:1", "t", 1, 60)
+        assert ledger.job(1)["dispatch"] == "running" and ledger.job(1)["report_seq"] == 0
     finally:
         ledger.close()
 
 
 def test_dispatch_changes_only_from_the_expected_value(ledger):
-    job, _ = ledger.add_job("1.2.3", source="files:x")
-    assert ledger.change_dispatch(job.id, "pending", [""])
-    assert ledger.change_dispatch(job.id, "queued", ["pending"], queued_at=5.0)
-    assert ledger.take_lease(job.id, "host:1", 60)
-    assert not ledger.change_dispatch(job.id, "pending", ["queued"])  # a running job's lease is kept
-    assert ledger.job(job.id)["dispatch"] == "running" and ledger.job(job.id)["queued_at"] == 5.0
+    job_id = _queued(ledger)
+    assert ledger.start_run(job_id, "host:1", "t1", 1, 60)
+    assert not ledger.change_dispatch(job_id, "pending", ["queued"])  # a running job's claim is kept
+    assert ledger.job(job_id)["dispatch"] == "running" and ledger.job(job_id)["queued_at"] == 5.0
 
 
-MOUNTS = """/dev/vda1 / ext4 rw 0 0
-server:/export /mnt/spool nfs4 rw 0 0
-server:/export/deep /mnt/spool/local ext4 rw 0 0
-//nas/share /mnt/my\\040share cifs rw 0 0
-"""
+def test_a_batch_keeps_all_its_changes_or_none(ledger):
+    job_id = _queued(ledger)
+    with pytest.raises(RuntimeError):
+        with ledger.batch():
+            ledger.update(job_id, engine="classical")
+            ledger.record(job_id, "step", step="inspect")
+            raise RuntimeError("the node died here")
+    assert ledger.job(job_id)["engine"] == "" and not [e for e in ledger.events(job_id) if e.kind == "step"]
+    with ledger.batch():
+        ledger.update(job_id, engine="classical")
+        ledger.record(job_id, "step", step="inspect")
+    assert ledger.job(job_id)["engine"] == "classical" and [e for e in ledger.events(job_id) if e.kind == "step"]
 
 
-def test_network_filesystems_are_recognised_by_their_mount():
-    from OARContourLib.service.celery_app import network_filesystem
+def test_a_worker_refuses_a_spool_it_cannot_see(tmp_path: Path):
+    from OARContourLib.service.celery_app import BrokerError, check_spool
 
-    assert network_filesystem(Path("/mnt/spool/ledger.sqlite"), MOUNTS) == "nfs4"
-    assert network_filesystem(Path("/mnt/spool/local/ledger.sqlite"), MOUNTS) is None  # the deeper mount wins
-    assert network_filesystem(Path("/mnt/my share/x"), MOUNTS) == "cifs"
-    assert network_filesystem(Path("/var/lib/oarcontour"), MOUNTS) is None
-    assert network_filesystem(Path("/mnt/spoolish/x"), MOUNTS) is None
-
-
-def test_this_machines_temp_ledger_is_local(tmp_path: Path):
-    from OARContourLib.service.celery_app import check_ledger_is_local
-
-    check_ledger_is_local(parse_config({"node": {"ledger": "ledger.sqlite"}}, base=tmp_path))
+    with pytest.raises(BrokerError, match="not on this host") as raised:
+        check_spool(parse_config({"node": {"spool": "elsewhere/spool"}}, base=tmp_path))
+    assert "Mount the node's spool at the same path" in raised.value.hint
+    (tmp_path / "spool").mkdir()
+    check_spool(parse_config({"node": {"spool": "spool"}}, base=tmp_path))

@@ -3,6 +3,10 @@
 Real processes throughout: Debian's redis-server, `oarcontour node` and two `oarcontour worker`
 processes (each a Celery main process and its pool child), CT sent over DICOM associations, and a
 pynetdicom Storage SCP as the destination that counts every C-STORE it receives.
+
+The workers stand in for other hosts: their configuration is their own file, in their own folder,
+naming the node's spool (the shared mount) and a ledger path that must never come to exist, since
+only the node writes the ledger.
 """
 
 from __future__ import annotations
@@ -153,7 +157,9 @@ def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
         node = node_factory(destination_port=destination.port, destination_aet=DESTINATION_AET, quiet_seconds=0.5)
         with node.config.open("a", encoding="utf-8") as handle:
             handle.write(QUEUE_SECTION.format(broker=redis.url, lease=lease, soft=soft, hard=hard))
-        pool = [Worker(node.config, node.config.parent / f"worker{i}.log") for i in range(workers)]
+        node.spool.mkdir(parents=True, exist_ok=True)  # the shared mount exists before any worker starts
+        worker_config = _worker_host_config(node)
+        pool = [Worker(worker_config, worker_config.parent / f"worker{i}.log") for i in range(workers)]
         started.extend(pool)
         for worker in pool:
             worker.start()
@@ -163,6 +169,22 @@ def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
     yield make
     for thing in reversed(started):
         thing.stop()
+
+
+def _worker_host_config(node: NodeProcess) -> Path:
+    """The node's configuration as a worker host has it: the spool at the same path, its own ledger path."""
+    folder = node.config.parent / "worker-host"
+    folder.mkdir(exist_ok=True)
+    text = node.config.read_text(encoding="utf-8").replace('spool = "spool"', f'spool = "{node.spool}"')
+    assert 'ledger = "ledger.sqlite"' in text and str(node.spool) in text
+    config = folder / "node.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def _no_ledger_on_worker_hosts(workers: list[Worker]) -> None:
+    for worker in workers:
+        assert not list(worker.config.parent.glob("ledger.sqlite*")), "a worker opened a ledger"
 
 
 def _send_series(port: int, folder: Path) -> None:
@@ -226,6 +248,7 @@ def test_killed_worker_job_reruns_and_every_rtstruct_arrives_once(six_series, cl
     assert next(j for j in jobs if j["id"] == job["id"])["runs"] == 2
     shown = oarcontour("jobs", "show", str(job["id"]), "--config", str(node.config))
     assert shown.returncode == 0 and "retry" in shown.stdout and "no heartbeat" in shown.stdout
+    _no_ledger_on_worker_hosts(workers)
 
 
 def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cluster):
@@ -243,12 +266,28 @@ def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cl
     starts = [e.detail for e in events if e.kind == "started"]
     assert len(starts) == 2 and starts[1]["took_over_from"] == job["worker"]
     assert not [e for e in events if e.kind == "retry"]
+    _no_ledger_on_worker_hosts([worker])
+
+
+def test_a_job_whose_worker_dies_on_every_run_fails_after_max_runs(six_series, cluster):
+    # As a job that runs out of memory or into the hard time limit would: the pool process dies on
+    # each run, Celery gives the task back each time, and the fourth start is refused.
+    destination, _redis, node, (worker,) = cluster(workers=1, lease=120.0)
+    _send_series(node.port, six_series[0])
+    for run in (1, 2, 3):
+        job = wait_for(lambda run=run: (j := _running(node)) and j["runs"] == run and j, 60, f"run {run}")
+        os.kill(int(job["worker"].rpartition(":")[2]), signal.SIGKILL)
+    wait_for(lambda: node.job_state() == "failed", 60, "the job to fail after three runs")
+    (job,) = node.jobs()
+    assert "started 3 times" in job["reason"] and job["runs"] == 3 and not job["worker"] and not job["dispatch"]
+    assert destination.received == []
 
 
 def test_soft_time_limit_fails_the_job_once_with_the_reason(six_series, cluster):
     destination, _redis, node, _workers = cluster(workers=1, soft=0.2, hard=30)
     _send_series(node.port, six_series[0])
     wait_for(lambda: node.job_state() == "failed", 60, "the job to fail at the soft limit")
+    wait_for(lambda: not node.jobs()[0]["dispatch"], 30, "the worker's end of the run to be applied")
     (job,) = node.jobs()
     assert "SoftTimeLimitExceeded" in job["reason"] and job["runs"] == 1 and not job["worker"]
     assert destination.received == []
@@ -263,6 +302,9 @@ def test_device_pins_the_worker_to_one_gpu_on_the_gpu_queue(tmp_path: Path):
         handle.write(QUEUE_SECTION.format(broker=redis.url, lease=2, soft=120, hard=150))
     worker = Worker(config, tmp_path / "worker.log", options=("--device", "1"))
     try:
+        unmounted = oarcontour("worker", "--config", str(config), timeout=60)
+        assert unmounted.returncode == 2 and f"{tmp_path / 'spool'} (node.spool) is not on this host" in unmounted.stderr
+        (tmp_path / "spool").mkdir()
         worker.start()
         log = worker.log.read_text()
         assert "Worker for queue gpu, CUDA_VISIBLE_DEVICES=1" in log and "oarcontour-gpu1-" in log
@@ -304,3 +346,7 @@ def test_broker_lost_mid_run_jobs_resume_when_it_returns(six_series, cluster):
     assert kinds.index("enqueue_failed") < len(kinds) - 1 - kinds[::-1].index("queued") < kinds.index("started")
     listed = json.loads(oarcontour("jobs", "list", "--config", str(node.config), "--json").stdout)
     assert [j["state"] for j in listed] == ["sent", "sent"]
+    # The job running through the outage kept its worker: its reports waited, its lease was renewed
+    # when the broker returned, and the node did not sweep it meanwhile.
+    first = [e.kind for e in _events(node, 1)]
+    assert first.count("started") == 1 and "retry" not in first and first.count("step") >= 7
