@@ -251,6 +251,21 @@ def test_killed_worker_job_reruns_and_every_rtstruct_arrives_once(six_series, cl
     _no_ledger_on_worker_hosts(workers)
 
 
+def test_a_node_killed_mid_job_applies_the_workers_reports_when_it_returns(six_series, cluster):
+    # The worker goes on while the node is down; its reports wait in the broker, the restarted
+    # node applies them and sends the result, once, without running the job again.
+    destination, _redis, node, workers = cluster(workers=1)
+    _send_series(node.port, six_series[0])
+    job = wait_for(lambda: _running(node), 60, "the job running")
+    assert node.stop(signal.SIGKILL) == -signal.SIGKILL
+    node.start()
+    wait_for(lambda: _all_sent(node, 1), 120, "the job sent by the restarted node")
+    assert len(destination.received) == 1
+    kinds = [e.kind for e in _events(node, job["id"])]
+    assert kinds.count("started") == 1 and "retry" not in kinds and kinds.count("step") >= 7
+    _no_ledger_on_worker_hosts(workers)
+
+
 def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cluster):
     # A lease far longer than the test: a rerun can only come from Celery giving the task back
     # (task_reject_on_worker_lost) and the next run taking over the dead process's lease.
