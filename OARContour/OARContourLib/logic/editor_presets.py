@@ -77,6 +77,7 @@ RT_DEFAULTS_ATTRIBUTE = "OARContour.RTDefaults"
 #: ``vtkMRMLSegmentationNode.EditAllowedEverywhere``.
 PAINT_ALLOWED_EVERYWHERE = 0
 
+
 @lru_cache(maxsize=4)
 def intensity_presets(path: str | Path | None = None) -> tuple[IntensityPreset, ...]:
     """The intensity presets of ``intensity_presets.csv``, in file order.
