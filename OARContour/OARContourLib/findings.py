@@ -42,9 +42,16 @@ class Check:
 
     code: ClassVar[str] = ""
     severity: ClassVar[Severity] = Severity.WARNING
-    #: One line saying what is checked (shown by ``oarcontour rules``).
+    #: One line saying what is checked (shown by ``oarcontour rules``); the class docstring when it has none.
     description: ClassVar[str] = ""
     hint: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # What a rule checks is written once, in ``description``; help() and the API docs read __doc__.
+        # A docstring of its own stays for a rule that says more (how it measures, what it leaves out).
+        if cls.__dict__.get("__doc__") is None and cls.description:
+            cls.__doc__ = cls.description
 
     def finding(self, message: str, roi_name: str | None = None, slice_index: int | None = None, *,
                 hint: str | None = None, severity: Severity | None = None) -> Finding:

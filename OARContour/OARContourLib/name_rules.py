@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 
 #: StructureSetLabel and ROIObservationLabel are SH.
@@ -81,11 +82,40 @@ def externals(typed_names: Iterable[tuple[str, object]]) -> list[str]:
     return [name for name, roi_type in typed_names if is_external(roi_type)]
 
 
+class LabelProblem(enum.Enum):
+    """What is wrong with a Structure Set Label or ROI Observation Label (VR SH), the first that applies."""
+
+    BLANK = "blank"
+    TOO_LONG = "too_long"
+    CHARACTERS = "characters"
+
+    def rule(self, max_length: int = STRUCTURE_SET_LABEL_MAX) -> str:
+        """The rule broken, in words, for messages ("must have 1-16 characters")."""
+        if self is LabelProblem.CHARACTERS:
+            return "must not contain a backslash or control characters (DICOM VR SH)"
+        return f"must have 1–{max_length} characters, not all spaces"
+
+
+def label_problem(label: str, max_length: int = STRUCTURE_SET_LABEL_MAX) -> LabelProblem | None:
+    """The first problem of a label for the SH value representation, else None.
+
+    PS3.5 SH: at most 16 characters, no backslash (the value separator), no control characters. ESC
+    is refused too: it only introduces ISO 2022 code extensions, which OARContour never writes.
+    """
+    if not label.strip():
+        return LabelProblem.BLANK
+    if len(label) > max_length:
+        return LabelProblem.TOO_LONG
+    if "\\" in label or any(unicodedata.category(char) == "Cc" for char in label):
+        return LabelProblem.CHARACTERS
+    return None
+
+
 def label_ok(label: str, max_length: int = STRUCTURE_SET_LABEL_MAX) -> bool:
-    """A Structure Set Label (or ROI Observation Label) of 1 to ``max_length`` characters, not blank."""
-    return bool(label.strip()) and len(label) <= max_length
+    """A Structure Set Label (or ROI Observation Label) :func:`label_problem` finds nothing wrong with."""
+    return label_problem(label, max_length) is None
 
 
-__all__ = ["NameProblem", "OBSERVATION_LABEL_MAX", "STRUCTURE_SET_LABEL_MAX", "duplicate_groups", "externals",
-           "has_bad_characters", "has_outer_spaces", "is_blank", "is_external", "label_ok", "name_key",
+__all__ = ["LabelProblem", "NameProblem", "OBSERVATION_LABEL_MAX", "STRUCTURE_SET_LABEL_MAX", "duplicate_groups", "externals",
+           "has_bad_characters", "has_outer_spaces", "is_blank", "is_external", "label_ok", "label_problem", "name_key",
            "name_problem", "too_long"]

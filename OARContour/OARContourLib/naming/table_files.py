@@ -1,9 +1,11 @@
-"""Read the naming data files: CSV with a provenance header, checked cell by cell.
+"""Read the CSV data files under Resources: a provenance header, then rows checked cell by cell.
 
-Every file under ``Resources/Naming`` starts with ``#`` comment lines that name the source and the
-licence (``# source: ...; licence: ...``), then a header row, then data rows. A problem is reported as
-an :class:`~OARContourLib.errors.OARContourError` with code ``BAD_RESOURCE`` that names the file and the
-line a user opens in an editor, so a site that edits a table can find its mistake.
+The one reader of the naming tables (``Resources/Naming``) and the editor presets (``Resources/Editor``,
+:mod:`OARContourLib.logic.editor_presets`). Every such file starts with ``#`` comment lines that name
+the source and the licence (``# source: ...; licence: ...``), then a header row, then data rows. A
+problem is reported as an :class:`~OARContourLib.errors.OARContourError` with code ``BAD_RESOURCE``
+that names the file and the line a user opens in an editor, so a site that edits a table can find
+its mistake.
 """
 
 from __future__ import annotations

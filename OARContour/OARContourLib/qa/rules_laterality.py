@@ -58,8 +58,6 @@ class Laterality(QARule):
 
 
 class SwappedPair(QARule):
-    """``X_L`` and ``X_R`` both on the wrong side: the names are swapped."""
-
     code = "SWAPPED_PAIR"
     description = "X_L and X_R both on the wrong side: the names are swapped."
     severity = Severity.ERROR
@@ -71,8 +69,6 @@ class SwappedPair(QARule):
 
 
 class PairSameSide(QARule):
-    """``X_L`` and ``X_R`` both on one side of the patient's midline: one of them has the wrong side."""
-
     code = "PAIR_SAME_SIDE"
     description = "X_L and X_R both on one side of the patient's midline: one of them has the wrong side."
     severity = Severity.ERROR
@@ -90,8 +86,6 @@ class PairSameSide(QARule):
 
 
 class PairConnected(QARule):
-    """``X_L`` and ``X_R`` overlap or form one connected region: one organ cut in two and named twice."""
-
     code = "PAIR_CONNECTED"
     description = "X_L and X_R overlap or form one connected region: one organ cut in two and named twice."
     severity = Severity.ERROR

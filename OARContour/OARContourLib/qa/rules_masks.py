@@ -24,7 +24,7 @@ class EmptyStructure(QARule):
     code = FindingCode.EMPTY_ROI.code
     description = FindingCode.EMPTY_ROI.description
     severity = FindingCode.EMPTY_ROI.severity
-    hint = "Contour the structure or remove it before export."
+    hint = FindingCode.EMPTY_ROI.hint
 
     def check(self, context: QAContext) -> list[Finding]:
         return [self.finding(f"'{s.name}' has no voxels.", s.name)
@@ -49,8 +49,6 @@ class TinyStructure(QARule):
 
 
 class VolumeImplausible(QARule):
-    """An organ volume outside the range of ``Resources/QA/organ_volumes.csv``."""
-
     code = "VOLUME_IMPLAUSIBLE"
     description = "An organ volume outside the range of Resources/QA/organ_volumes.csv."
     hint = "Check the contour (wrong organ, missing slices, leak); ranges are in Resources/QA/organ_volumes.csv."
@@ -70,8 +68,6 @@ class VolumeImplausible(QARule):
 
 
 class SliceGap(QARule):
-    """Slices without the structure between its first and last slice."""
-
     code = "SLICE_GAP"
     description = "Slices without the structure between its first and last slice."
     hint = "Contour the missing slices (or interpolate) so the structure is continuous."

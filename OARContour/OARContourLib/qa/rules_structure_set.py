@@ -11,8 +11,6 @@ from .rule import QARule
 
 
 class TemplateMissing(QARule):
-    """A required structure of the chosen site template is absent (compared ignoring case)."""
-
     code = "TEMPLATE_MISSING"
     description = "A required structure of the chosen site template is absent (compared ignoring case)."
     hint = "Contour the missing structure (or choose another site template)."

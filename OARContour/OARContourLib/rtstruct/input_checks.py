@@ -14,7 +14,15 @@ from ..ct.model import CTVolume
 from ..errors import ExportError, GeometryError, InputError, NamingError
 from ..finding_codes import FindingCode
 from ..findings import Finding
-from ..name_rules import STRUCTURE_SET_LABEL_MAX, NameProblem, duplicate_groups, externals, label_ok, name_problem
+from ..name_rules import (
+    STRUCTURE_SET_LABEL_MAX,
+    LabelProblem,
+    NameProblem,
+    duplicate_groups,
+    externals,
+    label_problem,
+    name_problem,
+)
 from .model import Structure
 from .profiles import TPSProfile
 
@@ -75,8 +83,12 @@ def check_external(structures: Sequence[Structure], profile: TPSProfile) -> list
 
 
 def check_label(label: str) -> None:
-    """Refuse a Structure Set Label of no or more than 16 characters (SH) before anything is written."""
-    if not label_ok(label):
-        raise InputError(f"Structure Set Label '{label}' must have 1–{STRUCTURE_SET_LABEL_MAX} characters.",
+    """Refuse a Structure Set Label that is not a valid SH (:func:`~..name_rules.label_problem`) before anything is written."""
+    problem = label_problem(label)
+    if problem is LabelProblem.CHARACTERS:
+        raise InputError(f"Structure Set Label {label!r} {problem.rule()}.",
+                         hint="Use printable characters only, e.g. the site or plan name.")
+    if problem is not None:
+        raise InputError(f"Structure Set Label {label!r} {problem.rule(STRUCTURE_SET_LABEL_MAX)}.",
                          hint=FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.hint,
                          code=FindingCode.STRUCTURE_SET_LABEL_TOO_LONG.code)

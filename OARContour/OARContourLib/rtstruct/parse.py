@@ -24,6 +24,7 @@ from pydicom.errors import InvalidDicomError
 
 from ..ct.scan import open_regular
 from ..errors import InputError
+from ..finding_codes import FindingCode
 from ..findings import Finding, Severity
 from ..name_rules import name_key
 from .completeness import truncation_problem
@@ -38,7 +39,12 @@ _PARSE_ERRORS = (InvalidDicomError, OSError, ValueError, EOFError, KeyError, Ind
 
 
 class ReadCode(str, enum.Enum):
-    """Codes of the findings the RTSTRUCT reader reports."""
+    """Codes of the findings only the RTSTRUCT reader reports.
+
+    Facts other doors report too (a duplicate ROI name, an empty ROI) use their
+    :class:`~OARContourLib.finding_codes.FindingCode` through ``read_finding``, which holds the
+    reader's severity and the reason it may differ from the export's.
+    """
 
     NOT_RTSTRUCT = "NOT_RTSTRUCT"
     FILE_TRUNCATED = "FILE_TRUNCATED"
@@ -49,10 +55,8 @@ class ReadCode(str, enum.Enum):
     REFERENCED_SERIES_MISMATCH = "REFERENCED_SERIES_MISMATCH"
     MISSING_ROI_NUMBER = "MISSING_ROI_NUMBER"
     DUPLICATE_ROI_NUMBER = "DUPLICATE_ROI_NUMBER"
-    DUPLICATE_ROI_NAME = "DUPLICATE_ROI_NAME"
     UNKNOWN_ROI_NUMBER = "UNKNOWN_ROI_NUMBER"
     INVALID_COLOR = "INVALID_COLOR"
-    EMPTY_ROI = "EMPTY_ROI"
     UNSUPPORTED_CONTOUR_TYPE = "UNSUPPORTED_CONTOUR_TYPE"
     INVALID_CONTOUR_DATA = "INVALID_CONTOUR_DATA"
     CONTOUR_NOT_PLANAR = "CONTOUR_NOT_PLANAR"
@@ -172,8 +176,7 @@ def _parse(ds: Dataset) -> ParsedStructureSet:
     _add_contours(ds, rois, findings)
     for roi in rois.values():
         if not roi.contours and not roi.findings:
-            roi.findings.append(finding(ReadCode.EMPTY_ROI, f"ROI '{roi.name}' has no contours.", roi_name=roi.name,
-                                        hint="Expected for placeholder ROIs; otherwise contour it in the TPS."))
+            roi.findings.append(FindingCode.EMPTY_ROI.read_finding(f"ROI '{roi.name}' has no contours.", roi.name))
     frames, series = _references(ds)
     return ParsedStructureSet(_text(ds, "StructureSetLabel"), _text(ds, "SOPInstanceUID"), frames, series,
                               tuple(rois.values()), tuple(findings))
@@ -203,9 +206,8 @@ def _check_duplicate_names(rois: Iterable[RoiDefinition], findings: list[Finding
     for roi in rois:
         other = seen.setdefault(name_key(roi.name), roi)
         if other is not roi:
-            findings.append(finding(ReadCode.DUPLICATE_ROI_NAME, f"ROIs {other.number} and {roi.number} are both "
-                                    f"named '{roi.name}' (ignoring case).", roi_name=roi.name,
-                                    hint="Use the ROI numbers to tell them apart, or rename one in the TPS."))
+            findings.append(FindingCode.DUPLICATE_ROI_NAME.read_finding(
+                f"ROIs {other.number} and {roi.number} are both named '{roi.name}' (ignoring case).", roi.name))
 
 
 def _add_observations(ds: Dataset, rois: dict[int, RoiDefinition], findings: list[Finding]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..ct.model import CTVolume
+from ..finding_codes import FindingCode
 from ..findings import Finding, Severity, has_errors
 from ..mask_block import paste
 from ..progress import ProgressCallback, report
@@ -169,9 +170,9 @@ def _roi_masks(definition: RoiDefinition, frame: SliceFrame, ct: CTVolume, set_f
     block, offset = rasterize_packed_block(placed.points_ij, placed.offsets, placed.slice_k, frame.shape)
     findings = list(definition.findings) + _roi_frame_findings(definition, ct, set_frame_uid) + list(placed.findings)
     if definition.contours and placed.count and not block.any():
-        findings.append(finding(ReadCode.EMPTY_ROI, f"ROI '{definition.name}': its {placed.count} contour(s) "
-                                "enclose no voxel centre of the CT.", roi_name=definition.name,
-                                hint="The structure is smaller than a voxel or lies between voxel centres."))
+        findings.append(FindingCode.EMPTY_ROI.read_finding(
+            f"ROI '{definition.name}': its {placed.count} contour(s) enclose no voxel centre of the CT.",
+            definition.name, hint="The structure is smaller than a voxel or lies between voxel centres."))
     return RoiMasks(definition.number, definition.name, definition.color, definition.roi_type,
                     definition.generation_algorithm, block, offset, frame.shape,
                     placed.count, tuple(findings), placed.skipped)

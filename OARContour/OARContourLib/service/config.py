@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..name_rules import label_problem
 
 #: DICOM AE titles: up to 16 characters of the default repertoire, no backslash, not all spaces.
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
@@ -224,6 +225,16 @@ def _text(key: str, value: Any, _base: Path) -> str:
     return value.strip()
 
 
+def _structure_set_label(key: str, value: Any, base: Path) -> str:
+    # The writer's rule, so a bad label fails at start-up rather than on the first patient's export.
+    label = _text(key, value, base)
+    problem = label_problem(label)
+    if problem is not None:
+        raise _fail(key, f"{label!r} {problem.rule()}.",
+                    "The Structure Set Label (DICOM SH) the TPS shows, e.g. \"OARContour\" or \"AutoOAR_HN\".")
+    return label
+
+
 def _port(key: str, value: Any, _base: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise _fail(key, f"{value!r} is not a TCP port.", "An integer from 1 to 65535.")
@@ -276,7 +287,8 @@ def _review_mode(key: str, value: Any, _base: Path) -> str:
 _NODE_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "spool": _path, "ledger": _path,
                "allowed_callers": _ae_titles, "quiet_seconds": _seconds, "disk_reserve_mb": _positive_int,
                "max_associations": _positive_int}
-_PIPELINE_RULES = {"engine": _text, "template": _text, "derive": _texts, "tps": _text, "structure_set_label": _text}
+_PIPELINE_RULES = {"engine": _text, "template": _text, "derive": _texts, "tps": _text,
+                   "structure_set_label": _structure_set_label}
 _DESTINATION_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "retry_initial_seconds": _seconds,
                       "retry_max_seconds": _seconds}
 _REVIEW_RULES = {"mode": _review_mode}

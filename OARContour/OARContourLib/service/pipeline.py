@@ -24,6 +24,7 @@ from ..ct.load import load_ct
 from ..ct.model import CTVolume
 from ..derive import apply_recipes
 from ..errors import CancelledError, OARContourError
+from ..file_names import file_stems
 from ..findings import Finding, Severity
 from ..naming.validate import check_unique, validate_name
 from ..progress import ProgressCallback, report
@@ -178,8 +179,13 @@ def _derive(ct: CTVolume, structures: list[Structure], recipes: tuple[str, ...])
 
 
 def rtstruct_path(job: Job, config: NodeConfig) -> Path:
-    """Where the job's RTSTRUCT is written (its ``out_dir``)."""
-    return Path(job["out_dir"]) / f"RS_job{job.id}_{config.pipeline.structure_set_label}.dcm"
+    """Where the job's RTSTRUCT is written (its ``out_dir``); the label is made a safe file-name part.
+
+    A valid label (SH) may still hold ``/`` or spaces, which must not become a folder or a space in the
+    file name.
+    """
+    stem = file_stems([config.pipeline.structure_set_label], ".dcm")[0]
+    return Path(job["out_dir"]) / f"RS_job{job.id}_{stem}.dcm"
 
 
 def _export_and_gate(ledger: JobLedger, job: Job, config: NodeConfig, ct: CTVolume, structures: list[Structure],

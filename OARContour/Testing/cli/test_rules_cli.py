@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import re
+import textwrap
 
 from OARContourLib.cli.main import main
 from OARContourLib.ct.problems import ProblemCode
@@ -35,3 +39,20 @@ def test_codes_shared_by_several_doors_have_one_severity() -> None:
     for rule in (*VERIFY_RULES, *QA_RULES):
         severities.setdefault(rule.code, set()).add(rule.severity.value)
     assert {code: s for code, s in severities.items() if len(s) > 1} == {}
+
+
+def _plain(text: str) -> str:
+    """Docstring text without reST markup (``X_L``, :data:`TINY_CC`), spaces collapsed."""
+    text = re.sub(r":\w+:`~?([^`]*)`", r"\1", text).replace("``", "")
+    return " ".join(text.split()).rstrip(".")
+
+
+def test_rule_docstrings_do_not_repeat_their_description() -> None:
+    """What a rule checks is written once, in ``description``; a docstring of its own says more."""
+    for rule in (*VERIFY_RULES, *QA_RULES):
+        cls = rule if isinstance(rule, type) else type(rule)
+        written = ast.get_docstring(ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0])
+        if written is None:
+            assert cls.__doc__ == cls.description != "", f"{cls.__name__}: no docstring taken from its description"
+        else:
+            assert _plain(written) != _plain(cls.description), f"{cls.__name__}: the docstring repeats description"

@@ -15,11 +15,15 @@ from OARContourLib.ct.load import load_ct
 from OARContourLib.ct.model import CTVolume, ImageGeometry, SeriesReference, SliceReference
 from OARContourLib.dicom_compat import save_without_file_meta
 from OARContourLib.errors import InputError
+from OARContourLib.finding_codes import FindingCode
+from OARContourLib.findings import Severity
 from OARContourLib.phantom import build_phantom, write_phantom
 from OARContourLib.rtstruct.contours import HoleEncoding
 from OARContourLib.rtstruct.model import ExportOptions, Structure
+from OARContourLib.rtstruct.parse import ReadCode
 from OARContourLib.rtstruct.read import StructureSetContents, read_rtstruct
 from OARContourLib.rtstruct.roi_types import default_roi_type
+from OARContourLib.rtstruct.verify import verify_rtstruct
 from OARContourLib.rtstruct.write import write_rtstruct
 from pydicom.dataset import Dataset
 from testsupport.validators import dice, tool
@@ -396,6 +400,31 @@ def test_rois_are_matched_by_number_not_position(box_file, tmp_path: Path) -> No
     np.testing.assert_array_equal(contents.roi("Small").mask, box_file[3])
     assert contents.roi("Box").voxel_count == 0
     assert [(f.code, f.roi_name) for f in contents.findings] == [("EMPTY_ROI", "Box")]
+
+
+def test_duplicate_names_are_read_with_a_warning_the_verifier_makes_an_error(box_file, tmp_path: Path) -> None:
+    """One code, description and hint; the severities differ on purpose (finding_codes.py says why)."""
+    def rename(ds: Dataset) -> None:
+        ds.StructureSetROISequence[1].ROIName = "BOX"
+
+    contents = edited(box_file, tmp_path, rename)
+    duplicate = FindingCode.DUPLICATE_ROI_NAME
+    found = [f for f in contents.findings if f.code == duplicate.code]
+    assert [(f.roi_name, f.severity, f.hint) for f in found] == [("BOX", duplicate.read_severity, duplicate.hint)]
+    assert "ROIs 1 and 2" in found[0].message and not contents.has_errors
+    assert contents.roi("BOX").voxel_count and contents.roi("Box").voxel_count  # both read, told apart by number
+    verified = verify_rtstruct(tmp_path / "edited.dcm", box_file[0])
+    assert [(f.severity, f.hint) for f in verified.findings if f.code == duplicate.code] == [
+        (duplicate.severity, duplicate.hint)]
+    assert duplicate.severity is Severity.ERROR and duplicate.read_severity is Severity.WARNING
+
+
+def test_reader_codes_have_one_home() -> None:
+    """A fact several doors report is a FindingCode, never a second ReadCode of the same name."""
+    assert not {c.value for c in ReadCode} & {c.code for c in FindingCode}
+    assert {c.code for c in FindingCode if c.read_severity is not None} == {"DUPLICATE_ROI_NAME", "EMPTY_ROI"}
+    with pytest.raises(ValueError, match="NO_EXTERNAL is not a reader finding"):
+        FindingCode.NO_EXTERNAL.read_finding("x")
 
 
 def test_frame_of_reference_mismatch_is_an_error_but_masks_are_read(box_file, tmp_path: Path) -> None:

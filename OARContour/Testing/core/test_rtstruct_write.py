@@ -10,6 +10,7 @@ import pydicom
 import pytest
 from OARContourLib.ct.load import load_ct
 from OARContourLib.errors import ExportError, GeometryError, InputError, NamingError
+from OARContourLib.name_rules import LabelProblem, label_ok, label_problem
 from OARContourLib.phantom import build_phantom, write_phantom
 from OARContourLib.rtstruct.contour_data import MAX_CONTOUR_DATA_BYTES
 from OARContourLib.rtstruct.contours import HoleEncoding
@@ -189,6 +190,30 @@ def test_invalid_names_are_refused_before_writing(phantom, tmp_path: Path, names
     with pytest.raises(NamingError, match=message):
         write_rtstruct(tmp_path / "rs.dcm", ct, structures, ExportOptions(tps=tps))
     assert not (tmp_path / "rs.dcm").exists()
+
+
+@pytest.mark.parametrize("label, code, message", [
+    ("L" * 17, "STRUCTURE_SET_LABEL_TOO_LONG", "must have 1–16 characters"),
+    (" ", "STRUCTURE_SET_LABEL_TOO_LONG", "must have 1–16 characters"),
+    ("Plan\\A", "INPUT_ERROR", "backslash or control characters"),
+    ("Plan\nA", "INPUT_ERROR", "backslash or control characters"),
+    ("Plan\x1bA", "INPUT_ERROR", "backslash or control characters"),
+])
+def test_invalid_labels_are_refused_before_writing(phantom, tmp_path: Path, label, code, message) -> None:
+    _, ct, masks = phantom
+    assert label_problem(label) is not None and not label_ok(label)
+    with pytest.raises(InputError, match=message) as raised:
+        write_rtstruct(tmp_path / "rs.dcm", ct, [Structure("Heart", masks["Heart"])],
+                       ExportOptions(structure_set_label=label))
+    assert raised.value.code == code and repr(label) in raised.value.message
+    assert not (tmp_path / "rs.dcm").exists()
+
+
+def test_label_rules_take_every_valid_sh() -> None:
+    for label in ("OARContour", "L" * 16, "Plan 1/2 é", " padded "):
+        assert label_problem(label) is None and label_ok(label), label
+    assert [label_problem(x) for x in ("", "L" * 17, "a\\b")] == [LabelProblem.BLANK, LabelProblem.TOO_LONG,
+                                                                    LabelProblem.CHARACTERS]
 
 
 def test_two_externals_are_refused_for_raystation(phantom, tmp_path: Path) -> None:

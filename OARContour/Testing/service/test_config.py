@@ -74,3 +74,36 @@ def test_service_modules_import_without_pynetdicom(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO_ROOT)
     assert result.returncode == 2, result.stderr
     assert "needs pynetdicom" in result.stderr and "oarcontour[service]" in result.stderr
+
+
+@pytest.mark.parametrize(("label", "rule"), [
+    ("A_LABEL_OF_17_CHR", "must have 1–16 characters"),
+    ("   ", "must be a non-empty string"),
+    ("Plan\\1", "must not contain a backslash or control characters"),
+    ("Plan\t1", "must not contain a backslash or control characters"),
+])
+def test_a_bad_structure_set_label_names_key_value_and_rule(label: str, rule: str):
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"pipeline": {"structure_set_label": label}})
+    message = str(raised.value)
+    assert message.startswith("pipeline.structure_set_label:") and repr(label.strip() or label) in message
+    assert rule in message
+
+
+def test_the_config_takes_a_label_the_writer_takes():
+    from OARContourLib.name_rules import STRUCTURE_SET_LABEL_MAX, label_ok
+
+    label = "Auto/OAR é" + "x" * (STRUCTURE_SET_LABEL_MAX - 10)
+    assert len(label) == STRUCTURE_SET_LABEL_MAX and label_ok(label)
+    assert parse_config({"pipeline": {"structure_set_label": label}}).pipeline.structure_set_label == label
+
+
+def test_the_rtstruct_file_name_is_safe_for_any_valid_label(tmp_path: Path):
+    from OARContourLib.service.ledger import Job, JobState
+    from OARContourLib.service.pipeline import rtstruct_path
+
+    job = Job(7, "1.2.3", JobState.RECEIVED, {"out_dir": str(tmp_path)})
+    assert rtstruct_path(job, parse_config({})).name == "RS_job7_OARContour.dcm"
+    path = rtstruct_path(job, parse_config({"pipeline": {"structure_set_label": "../Plan A"}}))
+    assert path.parent == tmp_path and path.name.startswith("RS_job7_") and path.suffix == ".dcm"
+    assert not any(part in path.name for part in ("/", " ", ".."))

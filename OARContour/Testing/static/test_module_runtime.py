@@ -116,13 +116,13 @@ def test_auto_complete_effects_only_touch_the_current_segment(tree):
 
 
 def test_every_auto_complete_preset_goes_through_the_preview_path():
-    presets = [n for n in ast.walk(ast.parse(EDITOR_PRESETS.read_text(encoding="utf-8")))
-               if isinstance(n, ast.Call) and ast.unparse(n.func) == "EffectPreset"]
-    assert presets, "no EffectPreset(...) in editor_presets.py"
+    from OARContourLib.logic.editor_presets import effect_presets  # Resources/Editor/effect_presets.csv
+
+    presets = effect_presets()
+    assert presets, "no rows in effect_presets.csv"
     for preset in presets:
-        effect = ast.literal_eval(preset.args[2])
-        preview = any(k.arg == "needs_preview" and ast.unparse(k.value) == "True" for k in preset.keywords)
-        assert preview is (effect in AUTO_COMPLETE_EFFECTS), f"{effect}: needs_preview must be {not preview}"
+        assert preset.needs_preview is (preset.effect_name in AUTO_COMPLETE_EFFECTS), (
+            f"{preset.effect_name}: needs_preview must be {not preset.needs_preview}")
 
 
 # --- finding 5: the CTest self-test runs with --no-main-window --------------------------------------

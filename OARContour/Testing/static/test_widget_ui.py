@@ -246,11 +246,11 @@ def test_self_ui_widgets_have_a_plausible_class(ui_root, module_tree):
 
 
 def test_preset_buttons_exist_and_name_logic_presets(ui_root, module_tree):
-    from OARContourLib.logic.editor_presets import EFFECT_PRESETS, INTENSITY_PRESETS
+    from OARContourLib.logic.editor_presets import effect_presets, intensity_presets
 
     widgets = ui_widgets(ui_root)
-    for constant, known in (("WINDOW_PRESET_BUTTONS", INTENSITY_PRESETS), ("THRESHOLD_PRESET_BUTTONS", INTENSITY_PRESETS),
-                            ("EFFECT_PRESET_BUTTONS", EFFECT_PRESETS)):
+    for constant, known in (("WINDOW_PRESET_BUTTONS", intensity_presets()), ("THRESHOLD_PRESET_BUTTONS", intensity_presets()),
+                            ("EFFECT_PRESET_BUTTONS", effect_presets())):
         buttons = module_constant(module_tree, constant)
         assert buttons, f"{constant} is empty"
         missing = sorted(name for name in buttons if widgets.get(name) != "QPushButton")
