@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"Not a folder: {root}", hint="Pass a CT folder or a folder tree of CT series.")
     # Never inside the CT tree (the next run would scan the RTSTRUCTs there) or around it.
     out = check_apart_from_inputs(args.out, [root, args.config]) if args.out else None
-    # A node (or another run) on this ledger would pick up the same jobs: one process at a time.
-    with LedgerLock(config.node.ledger, "run"):
+    # A node (or another run) on this ledger, or writing into this spool, would pick up the same jobs.
+    with LedgerLock(config.node.ledger, "run"), ExitStack() as spool:
+        if out is None:  # the RTSTRUCTs go to the spool's job folders
+            spool.enter_context(LedgerLock.of_spool(config.node.spool, "run"))
         rows = _run_locked(args, config, root, out)
     _summary(rows, args.json)
     return EXIT_OK if all(r["state"] in ("approved", "sent") for r in rows) else EXIT_FINDINGS

@@ -9,6 +9,9 @@ over. The file itself stays (deleting it would let a late opener lock a file nob
 Readers and reviewers (``oarcontour jobs``, Slicer's review methods) never take the lock: each of
 their changes is a conditional transition, which the ledger keeps safe across processes.
 
+The spool gets the same lock (``<spool>/spool.lock``): job folders are named by job number, so two
+ledgers on one spool would file into, and retention would remove, each other's folders.
+
 The ledger must be on a local file system (SQLite's WAL mode needs that too), where ``flock`` is exact.
 """
 
@@ -31,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 class LedgerInUseError(InputError):
-    """Another live process (a node, or ``oarcontour run``) holds the ledger's lock."""
+    """Another live process (a node, or ``oarcontour run``) holds the ledger's (or the spool's) lock."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,17 @@ class LedgerLock:
         self.ledger = Path(ledger).expanduser()
         self.path = lock_path(self.ledger)
         self.role = role
+        self.what = f"ledger {self.ledger}"
+        self.risk = "a second process on it could run the same job twice"
         self._fd: int | None = None
+
+    @classmethod
+    def of_spool(cls, spool: Path, role: str) -> LedgerLock:
+        """The lock of a spool (``<spool>/spool.lock``), taken after the ledger's."""
+        lock = cls(Path(spool).expanduser() / "spool", role)
+        lock.what = f"spool {Path(spool).expanduser()}"
+        lock.risk = "job folders are named by job number, so two ledgers on it would mix (and remove) each other's"
+        return lock
 
     def acquire(self) -> LockHolder | None:
         """Take the lock; returns the holder a crash left in the file (None after a clean release).
@@ -88,15 +101,19 @@ class LedgerLock:
             os.close(fd)
             who = holder.describe() if holder else "another oarcontour process (starting up)"
             raise LedgerInUseError(
-                f"The ledger {self.ledger} is in use by {who}; a second process on it could run the same job twice.",
-                hint="Stop that process first, or give this one its own node.ledger; "
+                f"The {self.what} is in use by {who}; {self.risk}.",
+                hint="Stop that process first, or give this one its own node.ledger and node.spool; "
                      "`oarcontour jobs` works beside a running node.") from None
-        left = LockHolder.parse(_read(fd))
-        mine = LockHolder(self.role, f"{platform.node()}:{os.getpid()}", time.time())
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps(mine.to_dict()).encode("utf-8"))
-        os.fsync(fd)
+        try:
+            left = LockHolder.parse(_read(fd))
+            mine = LockHolder(self.role, f"{platform.node()}:{os.getpid()}", time.time())
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(mine.to_dict()).encode("utf-8"))
+            os.fsync(fd)
+        except OSError:  # a full or read-only disk: do not keep a lock nobody will release
+            os.close(fd)
+            raise
         self._fd = fd
         if left is not None:
             logger.warning("Took over the ledger lock left by %s, which is gone (crashed or killed)", left.describe())

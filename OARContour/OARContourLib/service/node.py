@@ -45,11 +45,14 @@ class Node:
 
     def run(self) -> None:
         """Serve until :meth:`request_stop`; refused (LedgerInUseError) while another process holds the ledger."""
-        lock = LedgerLock(self.config.node.ledger, "node")
-        left = lock.acquire()  # before anything: a second node would drop the first one's staging folders
+        # Before anything: a second node would resume the first one's jobs and drop its staging folders.
+        lock, spool_lock = LedgerLock(self.config.node.ledger, "node"), LedgerLock.of_spool(self.config.node.spool, "node")
+        left = lock.acquire()
         try:
+            spool_lock.acquire()
             self._serve(left)
         finally:
+            spool_lock.release()
             lock.release()
 
     def _serve(self, left: LockHolder | None) -> None:

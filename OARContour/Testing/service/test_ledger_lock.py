@@ -62,6 +62,11 @@ def test_second_node_and_run_exit_2_while_review_commands_work_and_kill_9_never_
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and str(node.ledger_path) in lines[0], lines
         assert f"oarcontour node (pid {node.process.pid} " in lines[0]
+    other_ledger = folder / "third.toml"  # its own ledger, but the running node's spool
+    other_ledger.write_text(second.read_text().replace('ledger = "ledger.sqlite"', 'ledger = "other.sqlite"'))
+    refused = oarcontour("node", "--config", str(other_ledger), timeout=60)
+    assert refused.returncode == 2 and f"spool {node.spool} is in use by oarcontour node" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
     assert oarcontour("jobs", "list", "--config", str(second)).returncode == 0
     shown = oarcontour("jobs", "show", "1", "--config", str(second), "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["job"]["state"] == "awaiting_review"
