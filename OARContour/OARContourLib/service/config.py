@@ -283,8 +283,9 @@ def _review_mode(key: str, value: Any, _base: Path) -> str:
 
 
 _NODE_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "spool": _path, "ledger": _path,
+               "keep_finished_days": _days,
                "allowed_callers": _ae_titles, "quiet_seconds": _seconds, "disk_reserve_mb": _positive_int,
-               "max_associations": _positive_int, "keep_finished_days": _days}
+               "max_associations": _positive_int}
 _PIPELINE_RULES = {"engine": _text, "template": _text, "derive": _texts, "tps": _text, "structure_set_label": _text}
 _DESTINATION_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "retry_initial_seconds": _seconds,
                       "retry_max_seconds": _seconds}
