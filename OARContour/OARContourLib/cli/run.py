@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..service.config import load_config
-    from ..service.ledger import Ledger
+    from ..service.ledger_lock import LedgerLock
 
     config = load_config(args.config)
     root = Path(args.path).expanduser()
@@ -42,6 +43,18 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"Not a folder: {root}", hint="Pass a CT folder or a folder tree of CT series.")
     # Never inside the CT tree (the next run would scan the RTSTRUCTs there) or around it.
     out = check_apart_from_inputs(args.out, [root, args.config]) if args.out else None
+    # A node (or another run) on this ledger, or writing into this spool, would pick up the same jobs.
+    with LedgerLock(config.node.ledger, "run"), ExitStack() as spool:
+        if out is None:  # the RTSTRUCTs go to the spool's job folders
+            spool.enter_context(LedgerLock.of_spool(config.node.spool, "run"))
+        rows = _run_locked(args, config, root, out)
+    _summary(rows, args.json)
+    return EXIT_OK if all(r["state"] in ("approved", "sent") for r in rows) else EXIT_FINDINGS
+
+
+def _run_locked(args: argparse.Namespace, config: Any, root: Path, out: Path | None) -> list[dict[str, Any]]:
+    from ..service.ledger import Ledger
+
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     series = [s for s in scan_folder(root).series if s.is_image_series and s.modality == "CT"]
@@ -49,12 +62,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"No CT series under {root}.", hint="Point PATH at the CT slices.")
     ledger = Ledger(config.node.ledger)
     try:
-        rows = [_one(ledger, config, root, s, out, not args.no_report, number, len(series), args)
+        return [_one(ledger, config, root, s, out, not args.no_report, number, len(series), args)
                 for number, s in enumerate(series, 1)]
     finally:
         ledger.close()
-    _summary(rows, args.json)
-    return EXIT_OK if all(r["state"] in ("approved", "sent") for r in rows) else EXIT_FINDINGS
 
 
 def _one(ledger: Any, config: Any, root: Path, series: SeriesFiles, out: Path | None, report: bool,

@@ -33,6 +33,8 @@ class NodeSettings:
     quiet_seconds: float = 10.0
     disk_reserve_mb: int = 5000
     max_associations: int = 10
+    #: Days a finished job's spool folder is kept after it ended (sent, rejected, failed); 0 keeps it forever.
+    keep_finished_days: float = 7.0
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,13 @@ def _seconds(key: str, value: Any, _base: Path) -> float:
     return float(value)
 
 
+def _days(key: str, value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 36500:
+        raise _fail(key, f"{value!r} must be a number of days from 0 to 36500.",
+                    "e.g. 7 (fractions allowed: 0.5 is 12 hours); 0 keeps finished jobs' spool folders forever.")
+    return float(value)
+
+
 def _positive_int(key: str, value: Any, _base: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _fail(key, f"{value!r} must be an integer >= 0.")
@@ -285,6 +294,7 @@ def _review_mode(key: str, value: Any, _base: Path) -> str:
 
 
 _NODE_RULES = {"ae_title": _ae_title, "host": _text, "port": _port, "spool": _path, "ledger": _path,
+               "keep_finished_days": _days,
                "allowed_callers": _ae_titles, "quiet_seconds": _seconds, "disk_reserve_mb": _positive_int,
                "max_associations": _positive_int}
 _PIPELINE_RULES = {"engine": _text, "template": _text, "derive": _texts, "tps": _text,

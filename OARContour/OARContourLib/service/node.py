@@ -2,7 +2,9 @@
 
 One thread does all ledger work; association threads only write files and post to a queue. A
 stop request (SIGTERM, Ctrl-C) is honoured between steps: the current job stays in its state and
-resumes on the next start, as do jobs interrupted by a crash.
+resumes on the next start, as do jobs interrupted by a crash. The node holds its ledger's lock
+(:mod:`.ledger_lock`) from before it touches the spool until it has stopped, and removes finished
+jobs' spool folders (:mod:`.retention`) every few minutes.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from .config import NodeConfig
 from .execution import JobRunner, make_runner
 from .intake import Intake
 from .ledger import JobState, Ledger, owner_id
+from .ledger_lock import LedgerLock, LockHolder
+from .retention import SWEEP_SECONDS, remove_finished
 from .sender import queue_approved, release_dead_claims, send_due
 from .spool import closable_jobs, drop_unreleased, file_association
 
@@ -33,11 +38,24 @@ class Node:
         self.config = config
         self.stopping = threading.Event()
         self.owner = owner_id()
+        self.retention_due = 0.0  # monotonic time of the next spool retention sweep (the first at start)
 
     def request_stop(self) -> None:
         self.stopping.set()
 
     def run(self) -> None:
+        """Serve until :meth:`request_stop`; refused (LedgerInUseError) while another process holds the ledger."""
+        # Before anything: a second node would resume the first one's jobs and drop its staging folders.
+        lock, spool_lock = LedgerLock(self.config.node.ledger, "node"), LedgerLock.of_spool(self.config.node.spool, "node")
+        left = lock.acquire()
+        try:
+            spool_lock.acquire()
+            self._serve(left)
+        finally:
+            spool_lock.release()
+            lock.release()
+
+    def _serve(self, left: LockHolder | None) -> None:
         config = self.config
         config.node.spool.mkdir(parents=True, exist_ok=True)
         ledger = Ledger(config.node.ledger)
@@ -47,7 +65,7 @@ class Node:
             self._recover(ledger)
             intake.start()
             ledger.record(None, "node_started", ae_title=config.node.ae_title, port=config.node.port,
-                          review_mode=config.review.mode)
+                          review_mode=config.review.mode, **({"lock_taken_over": left.to_dict()} if left else {}))
             while not self.stopping.is_set():
                 try:
                     self._tick(ledger, intake)
@@ -84,6 +102,9 @@ class Node:
         queue_approved(ledger, self.config)
         if not self.stopping.is_set():
             send_due(ledger, self.config, self.owner)
+        if time.monotonic() >= self.retention_due and not self.stopping.is_set():
+            self.retention_due = time.monotonic() + SWEEP_SECONDS
+            remove_finished(ledger, self.config)
 
     @staticmethod
     def _drain(ledger: Ledger, intake: Intake) -> None:

@@ -3,7 +3,8 @@
 Layout under ``node.spool``: ``incoming/<association>/`` (staging, written by :mod:`.intake`),
 ``jobs/<id>/ct/`` (the series, one file per SOP Instance UID) and ``jobs/<id>/out/`` (what the
 pipeline writes). Only the node's main loop calls these functions, so the ledger has one writer
-for intake.
+for intake. ``spool.lock`` says which process uses the spool (:mod:`.ledger_lock`); finished jobs'
+folders leave it after ``node.keep_finished_days`` (:mod:`.retention`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ def test_defaults_are_loopback_and_auto_review():
     config = parse_config({})
     assert config.node.host == "127.0.0.1" and config.node.allowed_callers == ()
     assert config.review.mode == "auto" and config.pipeline.engine == "classical" and not config.tls.enabled
+    assert config.node.keep_finished_days == 7.0
+
+
+def test_keep_finished_days_takes_fractions_and_zero():
+    assert parse_config({"node": {"keep_finished_days": 0.5}}).node.keep_finished_days == 0.5
+    assert parse_config({"node": {"keep_finished_days": 0}}).node.keep_finished_days == 0.0
 
 
 def test_issue_example_parses_with_relative_paths(tmp_path: Path):
@@ -34,6 +40,10 @@ def test_issue_example_parses_with_relative_paths(tmp_path: Path):
     ({"node": {"allowed_callers": ["OK", 5]}}, "node.allowed_callers[1]"),
     ({"node": {"quiet_seconds": -1}}, "node.quiet_seconds"),
     ({"node": {"colour": "blue"}}, "node.colour"),
+    ({"node": {"keep_finished_days": -1}}, "node.keep_finished_days"),
+    ({"node": {"keep_finished_days": "7"}}, "node.keep_finished_days"),
+    ({"node": {"keep_finished_days": True}}, "node.keep_finished_days"),
+    ({"node": {"keep_finished_days": float("nan")}}, "node.keep_finished_days"),
     ({"pipeline": {"engine": "magic"}}, "pipeline.engine"),
     ({"pipeline": {"template": "Knee"}}, "pipeline.template"),
     ({"pipeline": {"tps": "nosuchtps"}}, "pipeline.tps"),
