@@ -25,7 +25,7 @@ from OARContourLib.phantom import build_phantom
 GOALS_S = {120: 8.0, 300: 20.0}
 PRV_SOURCES = ("SpinalCord", "Esophagus", "Heart", "Trachea", "Kidney_L", "Kidney_R", "Liver", "Lung_L", "Lung_R",
                "A_Aorta")
-TRUTH = ("Body", "Lung_L", "Lung_R", "SpinalCanal")
+TRUTH = ("Body", "Lung_L", "Lung_R", "SpinalCanal", "Bone")
 
 
 def _timed(ct: CTVolume) -> tuple[float, float, dict[str, np.ndarray]]:

@@ -10,7 +10,8 @@ results mapped back must agree in patient space (Dice >= 0.99) and every lung mu
 
 Scores use :mod:`OARContourLib.metrics` (Dice, HD95, surface Dice at 2 mm). SpinalCanal is scored
 against TotalSegmentator's spinal cord as containment (the canal holds the cord; Dice would measure
-the epidural space), Body as the share of every TotalSegmentator class (or the GTV) inside it.
+the epidural space), Body as the share of every TotalSegmentator class (or the GTV) inside it, Bone
+by Dice against TotalSegmentator's bone classes and as the share of its vertebrae inside Bone.
 """
 
 from __future__ import annotations
@@ -88,10 +89,12 @@ def score_case(case: cases.Case, masks: dict[str, np.ndarray], skipped: dict[str
     rows: list[Row] = []
     sides = side_correct(case, masks)
     refs, geometry = case.references, case.geometry
-    for name in (*LUNGS, "Lungs", "SpinalCanal", "Body"):
+    for name in (*LUNGS, "Lungs", "SpinalCanal", "Body", "Bone"):
         reference = refs.get(name)
         if name == "Lungs" and "Lung_L" in refs and "Lung_R" in refs:
             reference = refs["Lung_L"] | refs["Lung_R"]
+        if name == "Bone":
+            reference = refs.get("Skeleton")  # TotalSegmentator's bone classes, costal cartilage left out
         made = masks.get(name)
         if reference is not None:
             if made is None:

@@ -191,6 +191,11 @@ def with_contrast(hu: np.ndarray, masks: dict[str, np.ndarray], geometry: ImageG
 
 TS_LUNG_L = ("lung_upper_lobe_left", "lung_lower_lobe_left")
 TS_LUNG_R = ("lung_upper_lobe_right", "lung_middle_lobe_right", "lung_lower_lobe_right")
+#: TotalSegmentator ``total`` classes that are bone (whole bones: cortex, cancellous bone and marrow).
+TS_BONE_PREFIXES = ("vertebrae_", "rib_", "sternum", "humerus_", "scapula_", "clavicula_", "femur_", "hip_",
+                    "sacrum", "skull")
+#: Cartilage calcifies with age to bone density: neither bone nor soft tissue in a Bone score.
+TS_CARTILAGE = ("costal_cartilages",)
 
 
 def _ts_references(seg: Path, labels: Path, geometry: ImageGeometry) -> dict[str, np.ndarray]:
@@ -210,6 +215,12 @@ def _ts_references(seg: Path, labels: Path, geometry: ImageGeometry) -> dict[str
     vertebrae = [m for n, m in full.items() if n.startswith("vertebrae_") and m.any()]
     if vertebrae:
         references["Vertebrae"] = np.logical_or.reduce(vertebrae)
+    bones = [m for n, m in full.items() if n.startswith(TS_BONE_PREFIXES) and m.any()]
+    if bones:
+        references["Skeleton"] = np.logical_or.reduce(bones)
+    soft = [m for n, m in full.items() if not n.startswith(TS_BONE_PREFIXES + TS_CARTILAGE) and m.any()]
+    if soft:
+        references["SoftTissue"] = np.logical_or.reduce(soft)  # organs, vessels, muscles, cord: never Bone
     if "spinal_cord" in full and full["spinal_cord"].any():
         references["SpinalCord"] = full["spinal_cord"]
     organs = [m for m in full.values() if m.any()]

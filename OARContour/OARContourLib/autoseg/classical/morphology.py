@@ -95,30 +95,60 @@ def close_in_plane(mask: np.ndarray, radius_mm: float, spacing_ji_mm: tuple[floa
 def fill_holes_in_plane(mask: np.ndarray, max_hole_voxels: int | None = None) -> np.ndarray:
     """Fill, slice by slice, background regions that do not touch the slice border.
 
-    With ``max_hole_voxels``, only holes up to that many pixels are filled. Holes lie inside the
-    mask's in-plane bounding box, so only that box (plus a one-pixel ring of background) is labelled.
+    With ``max_hole_voxels``, only holes up to that many pixels are filled.
     """
-    present_j, present_i = np.flatnonzero(mask.any(axis=(0, 2))), np.flatnonzero(mask.any(axis=(0, 1)))
-    if present_j.size == 0:
-        return mask.copy()
-    box = (slice(None), slice(max(int(present_j[0]) - 1, 0), int(present_j[-1]) + 2),
-           slice(max(int(present_i[0]) - 1, 0), int(present_i[-1]) + 2))
+    labels, box = holes_in_plane(mask, max_hole_voxels)
     out = mask.copy()
-    out[box] = _fill_holes_in_box(mask[box], max_hole_voxels)
+    out[box] |= labels > 0
     return out
 
 
-def _fill_holes_in_box(mask: np.ndarray, max_hole_voxels: int | None) -> np.ndarray:
+Box = tuple[slice, slice, slice]
+
+
+def holes_in_plane(mask: np.ndarray, max_hole_voxels: int | None = None) -> tuple[np.ndarray, Box]:
+    """Labels (0 = no hole) of the per-slice holes of ``mask`` in a box of it, and that box.
+
+    Holes are background regions not touching the slice border; with ``max_hole_voxels``, larger ones
+    are left out. Labels are unique but not consecutive. Holes lie inside the mask's in-plane bounding
+    box, so only that box (plus a one-pixel ring of background) is labelled and returned.
+    """
+    present_j, present_i = np.flatnonzero(mask.any(axis=(0, 2))), np.flatnonzero(mask.any(axis=(0, 1)))
+    if present_j.size == 0:
+        return np.zeros((mask.shape[0], 0, 0), dtype=np.int32), (slice(None), slice(0, 0), slice(0, 0))
+    box = (slice(None), slice(max(int(present_j[0]) - 1, 0), int(present_j[-1]) + 2),
+           slice(max(int(present_i[0]) - 1, 0), int(present_i[-1]) + 2))
+    return _holes_in_box(mask[box], max_hole_voxels), box
+
+
+def _holes_in_box(mask: np.ndarray, max_hole_voxels: int | None) -> np.ndarray:
     background, count = ndimage.label(~mask, structure=IN_PLANE)
     if count == 0:
-        return mask.copy()
+        return background
     keep_open = np.zeros(count + 1, dtype=bool)
     for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
         keep_open[edge.ravel()] = True
     if max_hole_voxels is not None:
         keep_open |= np.bincount(background.ravel(), minlength=count + 1) > max_hole_voxels
     keep_open[0] = True
-    return mask | ~keep_open[background]
+    background[keep_open[background]] = 0
+    return background
+
+
+def grow_within(seeds: np.ndarray, allowed: np.ndarray, steps_ji: int, steps_k: int) -> np.ndarray:
+    """Seeds grown into ``allowed`` voxels, one voxel per step: ``steps_ji`` in-plane, ``steps_k`` across slices.
+
+    A geodesic dilation: growth passes only through allowed voxels, so it follows them around
+    corners but never jumps a gap, and stops after the given number of steps (a bounded reach).
+    """
+    grown = seeds.copy()
+    for step in range(max(steps_ji, steps_k)):
+        wider = shift_step(grown, square=bool(step % 2), erode=False) if step < steps_ji else grown.copy()
+        if step < steps_k:
+            wider[1:] |= grown[:-1]
+            wider[:-1] |= grown[1:]
+        grown = (wider & allowed) | seeds
+    return grown
 
 
 def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.ndarray = FACES) -> np.ndarray:

@@ -37,6 +37,24 @@ class ClassicalSettings:
     lung_max_hole_mm2: float = 300.0
     bone_threshold_hu: float = 200.0
     bone_min_volume_cc: float = 0.5
+    #: Cancellous bone (100-300 HU) grown from cortical bone: above muscle (<= 60 HU) and above liver
+    #: and spleen in portal-venous phase (90th percentile 112 HU on TotalSegmentator's DICOM example).
+    bone_cancellous_hu: float = 120.0
+    #: How far that growth may go from cortical bone, in-plane and across slices: enough to cross
+    #: partial-volume cortex into the trabecular core, little enough to bound a spill into an
+    #: enhanced vessel beside a bone (the aorta beside the vertebral body) to a thin rim.
+    bone_cancellous_reach_mm: float = 3.0
+    #: Soft tissue (muscle, unenhanced organs) is at most this: a voxel beside it lies on the blurred
+    #: outer surface of a bone, not in its interior, and is not grown into.
+    bone_soft_tissue_max_hu: float = 60.0
+    #: Closing that bridges gaps in thin cortex before enclosed marrow is looked for (as for the canal).
+    bone_shell_closing_mm: float = 2.0
+    #: Holes of the closed shell are marrow when their mean is at least this: denser than the spinal
+    #: canal (CSF and cord 0-40 HU), which the vertebral ring encloses too, and than fatty tissue.
+    bone_marrow_min_mean_hu: float = 100.0
+    #: ... and when at most this large: the largest cancellous cross-sections (femoral head, tibial
+    #: plateau, about 2000-2700 mm²) fit; organs ringed by ribs and cartilage on a slice do not.
+    bone_marrow_max_area_mm2: float = 3000.0
     #: Thin cortical rings of real vertebrae need a lower threshold and a closing to be closed.
     canal_bone_threshold_hu: float = 150.0
     canal_bone_closings_mm: tuple[float, ...] = (2.0, 6.0)
