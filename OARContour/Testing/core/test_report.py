@@ -17,6 +17,7 @@ from OARContourLib.errors import InputError
 from OARContourLib.naming.tables import load_tables
 from OARContourLib.phantom import PhantomVolume, build_phantom
 from OARContourLib.report import build_report
+from OARContourLib.report.orientation import SortedBlock
 from OARContourLib.report.views import Overlay, Plane, ViewImage, busiest_index, view_at
 from PIL import Image
 from scipy import ndimage
@@ -185,8 +186,11 @@ def test_views_follow_radiological_convention(position: str) -> None:
 def test_overview_cuts_the_most_structures() -> None:
     masks = [np.zeros((10, 4, 4), bool) for _ in range(3)]
     masks[0][2:9], masks[1][5:7], masks[2][6:10] = True, True, True  # slice 6 holds all three
-    assert busiest_index(masks, 0, 10) == 6
-    assert busiest_index([np.zeros((10, 4, 4), bool)], 0, 10) == 5  # nothing drawn: the middle
+    assert busiest_index([SortedBlock(m, (0, 0, 0)) for m in masks], 0, 10) == 6
+    assert busiest_index([SortedBlock(np.zeros((10, 4, 4), bool), (0, 0, 0))], 0, 10) == 5  # nothing: the middle
+    # The same structures as blocks (slices 2-8, 5-6, 6-9) placed on the grid: the same plane.
+    blocks = [SortedBlock(np.ones((n, 1, 1), bool), (start, 1, 2)) for start, n in ((2, 7), (5, 2), (6, 4))]
+    assert busiest_index(blocks, 0, 10) == 6
 
 
 def test_feet_first_report_puts_the_left_lung_on_the_right(ffs_report: Path) -> None:
