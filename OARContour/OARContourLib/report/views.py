@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -66,7 +67,15 @@ class Overlay:
     offset_kji: tuple[int, int, int] = (0, 0, 0)
 
     def sorted_block(self, grid: LpsGrid) -> SortedBlock:
-        return grid.sorted_block(self.mask, self.offset_kji)
+        """The mask in patient axis order, made once per grid (every close-up reads every overlay)."""
+        found = self._sorted_blocks.get(grid)
+        if found is None:
+            found = self._sorted_blocks[grid] = grid.sorted_block(self.mask, self.offset_kji)
+        return found
+
+    @cached_property
+    def _sorted_blocks(self) -> dict[LpsGrid, SortedBlock]:
+        return {}
 
 
 @dataclass(frozen=True)
