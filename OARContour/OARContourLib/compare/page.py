@@ -16,14 +16,13 @@ from pathlib import Path
 from .. import __version__
 from ..atomic import write_file
 from ..ct.model import CTVolume
-from ..mask_block import paste
 from ..progress import ProgressCallback, report
 from ..report.build import generated_date
 from ..report.orientation import LpsGrid
 from ..report.page import DISCLAIMER, STYLE, figure_html, swatch_html
 from ..report.render import Color
-from ..report.views import Overlay, Plane, ViewImage, crop_around, view_at
-from .blocks import disagreement_order
+from ..report.views import Overlay, Plane, ViewImage, crop_around, plane_mask, view_at
+from .blocks import disagreement_order, pair_grid
 from .inputs import StructureSet
 from .result import ComparisonResult, PairResult
 from .summary import summary_sentences
@@ -69,19 +68,21 @@ def write_compare_report(path: str | Path, result: ComparisonResult, sources: Co
 
 
 def _views(pair: PairResult, sources: CompareSources) -> list[ViewImage]:
-    """Axial close-ups through the slices where the two contours differ most."""
-    geometry, shape = sources.ct.geometry, sources.ct.geometry.shape
-    reference = sources.reference.structure(pair.reference)
-    test = sources.test.structure(pair.test)
-    masks = [paste(m.mask, m.offset_kji, shape) for m in (reference, test)]
+    """Axial close-ups through the slices where the two contours differ most (on the pair's joint box only)."""
+    geometry = sources.ct.geometry
+    joint = pair_grid(sources.reference.structure(pair.reference), sources.test.structure(pair.test), geometry)
     grid = LpsGrid.from_geometry(geometry)
-    union_zyx = grid.to_zyx(masks[0] | masks[1])
-    overlays = [Overlay(f"reference {pair.reference}", REFERENCE_COLOR, masks[0]),
-                Overlay(f"test {pair.test}", TEST_COLOR, masks[1], dashed=True)]
+    overlays = [Overlay(f"reference {pair.reference}", REFERENCE_COLOR, joint.reference, offset_kji=joint.start_kji),
+                Overlay(f"test {pair.test}", TEST_COLOR, joint.test, dashed=True, offset_kji=joint.start_kji)]
+    reference, test = (o.sorted_block(grid) for o in overlays)
+    union = grid.sorted_block(joint.reference | joint.test, joint.start_kji)
     views = []
-    for z in disagreement_order(grid.to_zyx(masks[0]), grid.to_zyx(masks[1]))[:SLICES_SHOWN]:
-        crop = crop_around(union_zyx[z], grid)
-        views.append(view_at(sources.ct.hu, geometry, overlays, Plane.AXIAL, z, crop=crop, longest_px=CLOSE_UP_PX))
+    for z in disagreement_order(reference.block, test.block)[:SLICES_SHOWN]:
+        z += union.offset_zyx[0]  # both blocks share the joint box, so one offset places all three
+        union_yx = plane_mask(union, grid.shape_zyx, Plane.AXIAL, z, (slice(None), slice(None)))
+        if union_yx is not None:  # always: the slice holds voxels of one contour
+            views.append(view_at(sources.ct.hu, geometry, overlays, Plane.AXIAL, z, crop=crop_around(union_yx, grid),
+                                 longest_px=CLOSE_UP_PX))
     return views
 
 

@@ -6,7 +6,8 @@
 - :class:`PairSameSide`: both members of a pair on one side;
 - :class:`PairConnected`: the members overlap, or meet along a whole cross-section so that together
   they are one connected region: one organ split in two and named left and right (two touching
-  lungs meet only along a thin junction and pass).
+  lungs meet only along a thin junction and pass). Measured on the box spanning the two members'
+  blocks, never on the whole CT grid.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 from scipy import ndimage
 
 from ..findings import Finding, Severity
-from ..rtstruct.model import Structure, full_mask
+from ..mask_block import paste
+from ..rtstruct.model import Structure
 from .context import QAContext
 from .rule import QARule
 
@@ -94,7 +96,9 @@ class PairConnected(QARule):
     def check(self, context: QAContext) -> list[Finding]:
         findings = []
         for left, right in lateral_pairs(context):
-            left_mask, right_mask = (full_mask(s, context.geometry.shape) for s in (left, right))
+            if not _may_touch(left, right):
+                continue  # a voxel or more apart on some axis: neither overlap nor contact
+            left_mask, right_mask = pair_masks(left, right)
             overlap = int(np.count_nonzero(left_mask & right_mask))
             if overlap:
                 findings.append(self.finding(f"'{left.name}' and '{right.name}' overlap ({overlap} voxels).",
@@ -103,6 +107,29 @@ class PairConnected(QARule):
                 findings.append(self.finding(f"'{left.name}' and '{right.name}' are one connected region: they meet "
                                              "along a whole cross-section, as one organ cut in two.", left.name))
         return findings
+
+
+def _box(structure: Structure) -> tuple[np.ndarray, np.ndarray]:
+    start = np.asarray(structure.offset_kji)
+    return start, start + np.asarray(structure.mask.shape[:3])
+
+
+def _may_touch(first: Structure, second: Structure) -> bool:
+    """False when the blocks' boxes, each grown by one voxel, do not meet: no voxel faces the other."""
+    (a_start, a_stop), (b_start, b_stop) = _box(first), _box(second)
+    return bool(np.all(a_start <= b_stop) and np.all(b_start <= a_stop))
+
+
+def pair_masks(first: Structure, second: Structure) -> tuple[np.ndarray, np.ndarray]:
+    """Both masks on the smallest box holding both blocks, the same (k, j, i) window of the CT grid for each."""
+    (a_start, a_stop), (b_start, b_stop) = _box(first), _box(second)
+    start, stop = np.minimum(a_start, b_start), np.maximum(a_stop, b_stop)
+    shape = tuple(int(n) for n in stop - start)
+
+    def placed(structure: Structure) -> np.ndarray:
+        return paste(structure.mask, tuple(int(o) for o in np.asarray(structure.offset_kji) - start), shape)
+
+    return placed(first), placed(second)
 
 
 def contact_ratio(first: np.ndarray, second: np.ndarray) -> float:

@@ -14,8 +14,8 @@ from .. import __version__
 from ..atomic import write_file
 from ..ct.load import load_ct
 from ..ct.model import CTVolume
-from ..errors import InputError
 from ..findings import Severity
+from ..output_paths import OutputKind, check_output
 from ..progress import ProgressCallback, report, scaled
 from .content import ReviewContent, collect
 from .page import PageInputs, render_page
@@ -76,8 +76,9 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
     Raises
     ------
     InputError
-        ``out_path`` exists (without ``overwrite``) or its folder does not; the RTSTRUCT or the CT
-        cannot be read; the RTSTRUCT belongs to another CT; unknown ``tps`` or ``template``.
+        ``out_path`` exists (without ``overwrite``), its folder does not, or it is (or lies in) an
+        input (:func:`~OARContourLib.output_paths.check_output`); the RTSTRUCT or the CT cannot be
+        read; the RTSTRUCT belongs to another CT; unknown ``tps`` or ``template``.
     GeometryError
         The CT series is not one regular grid.
     CancelledError
@@ -85,7 +86,8 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
     """
     started = time.perf_counter()
     source = Path(rtstruct_path).expanduser()
-    target = _check_paths(Path(out_path).expanduser(), source, overwrite)
+    target = check_output(out_path, [source, *_ct_inputs(ct_dir_or_volume)], kind=OutputKind.FILE,
+                          overwrite=overwrite)
     ct = ct_dir_or_volume
     if not isinstance(ct, CTVolume):
         ct = load_ct(ct, progress=scaled(progress, 0.0, 0.3))
@@ -108,16 +110,11 @@ def build_report(rtstruct_path: str | Path, ct_dir_or_volume: str | Path | CTVol
     return result
 
 
-def _check_paths(target: Path, source: Path, overwrite: bool) -> Path:
-    if target.is_dir():
-        raise InputError(f"Output {target} is a folder.", hint="Give the path of the .html file to write.")
-    if target.exists() and not overwrite:
-        raise InputError(f"Output {target} exists.", hint="Pass --overwrite to replace it, or choose another name.")
-    if not target.parent.is_dir():
-        raise InputError(f"Output folder {target.parent} does not exist.", hint="Create it first.")
-    if target.resolve() == source.resolve():
-        raise InputError(f"Output {target} is the RTSTRUCT itself.", hint="Write the report to an .html file.")
-    return target.absolute()
+def _ct_inputs(ct: str | Path | CTVolume) -> list[str | Path]:
+    """The CT folder, or for a loaded CT the folders its slice files came from: a report never goes there."""
+    if not isinstance(ct, CTVolume):
+        return [ct]
+    return sorted({s.path.parent for s in ct.slices if s.path.name})
 
 
 def _render_views(content: ReviewContent, progress: ProgressCallback | None
@@ -125,7 +122,8 @@ def _render_views(content: ReviewContent, progress: ProgressCallback | None
     """Overview trio and close-ups in ROI order; EXTERNAL is drawn first, so organs stay on top of the body outline."""
     structures = content.structures
     drawing_order = sorted(range(len(structures)), key=lambda n: structures[n].roi_type != "EXTERNAL")
-    overlays = [Overlay(s.name, s.color, s.mask, s.lung_window) for s in (structures[n] for n in drawing_order)]
+    overlays = [Overlay(s.name, s.color, s.mask.block, s.lung_window, offset_kji=s.mask.offset_kji)
+                for s in (structures[n] for n in drawing_order)]
     hu, geometry = content.ct.hu, content.ct.geometry
     report(progress, 0.0, "Drawing the overview")
     views = overview(hu, geometry, overlays)

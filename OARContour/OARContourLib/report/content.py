@@ -11,13 +11,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
 from ..ct.model import CTVolume
 from ..errors import InputError
 from ..findings import Finding
+from ..mask_block import MaskBlock
 from ..naming.appearance import appearance
 from ..progress import ProgressCallback, report, scaled
 from ..qa import check_structures
@@ -35,12 +35,12 @@ HEADER_KEYWORDS = ("PatientName", "PatientID", "StudyDescription", "StudyDate", 
 
 @dataclass(frozen=True)
 class ReviewedStructure:
-    """One ROI as the report shows it."""
+    """One ROI as the report shows it; ``mask`` is its bounding block on the CT grid, never the whole grid."""
 
     name: str
     roi_type: str
     color: Color
-    mask: np.ndarray
+    mask: MaskBlock
     findings: tuple[Finding, ...]
 
     @property
@@ -86,7 +86,7 @@ def collect(rtstruct_path: Path, ct: CTVolume, tps: str, template: str | None,
                 for roi, color in zip(contents.rois, colors, strict=True)]
     qa_findings = check_structures(qa_input, ct, template=template, tps=tps)
     findings = _unique([*contents.findings, *verified.findings, *qa_findings])
-    structures = tuple(ReviewedStructure(roi.name, roi.roi_type, color, roi.mask,
+    structures = tuple(ReviewedStructure(roi.name, roi.roi_type, color, MaskBlock(roi.block, roi.offset_kji),
                                          tuple(f for f in findings if f.roi_name == roi.name))
                        for roi, color in zip(contents.rois, colors, strict=True))
     report(progress, 1.0, f"Collected {len(structures)} structures and {len(findings)} findings")

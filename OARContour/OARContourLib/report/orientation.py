@@ -57,6 +57,35 @@ class LpsGrid:
         order = [self.lps_axis.index(2 - out) for out in range(3)]
         return np.transpose(flipped, order)
 
+    def sorted_block(self, block_kji: np.ndarray, offset_kji: tuple[int, ...] = (0, 0, 0)) -> SortedBlock:
+        """A block of the grid (or the whole grid, at offset 0) in (z, y, x) order, and where it starts there.
+
+        :meth:`to_zyx` of the full grid holding ``block_kji`` at ``offset_kji`` equals the returned
+        block placed at its offset, so a view needs the block alone, never the whole grid.
+        """
+        offset_zyx = [0, 0, 0]
+        for axis in range(3):
+            out = 2 - self.lps_axis[axis]
+            start, size = offset_kji[axis], block_kji.shape[axis]
+            # A flipped axis counts from the other end: the block's last voxel becomes its first.
+            offset_zyx[out] = self.shape_zyx[out] - start - size if self.flip[axis] else start
+        return SortedBlock(self.to_zyx(block_kji), (offset_zyx[0], offset_zyx[1], offset_zyx[2]))
+
     def position_mm(self, lps_axis: int, index: int) -> float:
         """LPS coordinate of voxel ``index`` along sorted axis ``lps_axis`` (0 = x, 1 = y, 2 = z)."""
         return self.first_mm[lps_axis] + index * self.spacing_mm[lps_axis]
+
+
+@dataclass(frozen=True)
+class SortedBlock:
+    """A boolean block in (z, y, x) order (see :meth:`LpsGrid.to_zyx`) and the index of its first voxel there."""
+
+    block: np.ndarray
+    offset_zyx: tuple[int, int, int]
+
+    def indices_along(self, axis: int) -> np.ndarray:
+        """Indices along ``axis`` (0 = z, 1 = y, 2 = x) of the sorted grid where the block has a voxel, ascending."""
+        if self.block.size == 0:
+            return np.empty(0, dtype=int)
+        others = tuple(a for a in range(3) if a != axis)
+        return np.flatnonzero(self.block.any(axis=others)) + self.offset_zyx[axis]

@@ -8,6 +8,7 @@ outline is taken, so the outline follows the voxel edges at display resolution.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,19 +62,39 @@ def render_plane(hu: np.ndarray, pixel_mm: tuple[float, float], window: Window, 
     grey = Image.fromarray(window.to_grey(hu)).resize(size, Image.Resampling.BILINEAR)
     rgb = np.repeat(np.asarray(grey)[:, :, np.newaxis], 3, axis=2)
     for outline in outlines:
-        pixels = outline_pixels(outline.mask, size, thickness_px)
+        found = outline_in_box(outline.mask, size, thickness_px)
+        if found is None:
+            continue
+        box, pixels = found
         if outline.dashed:
-            pixels &= dash_pattern(pixels.shape)
-        rgb[pixels] = outline.color
+            pixels &= dash_pattern(rgb.shape)[box]
+        rgb[box][pixels] = outline.color
     return Image.fromarray(rgb, "RGB")
 
 
 def outline_pixels(mask: np.ndarray, size: tuple[int, int], thickness_px: int) -> np.ndarray:
     """Inner border, ``thickness_px`` wide, of ``mask`` scaled to ``size`` (width, height)."""
+    border = np.zeros((size[1], size[0]), dtype=bool)
+    found = outline_in_box(mask, size, thickness_px)
+    if found is not None:
+        border[found[0]] = found[1]
+    return border
+
+
+def outline_in_box(mask: np.ndarray, size: tuple[int, int], thickness_px: int
+                   ) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """:func:`outline_pixels` within the scaled mask's bounding box, and that box; None for an empty mask.
+
+    Eroding the box alone gives the same border: outside it, as beyond the image edge (erosion's
+    border value), every pixel is off.
+    """
     scaled = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(size, Image.Resampling.NEAREST)) > 0
-    if not scaled.any():
-        return scaled
-    return scaled & ~ndimage.binary_erosion(scaled, iterations=thickness_px)
+    rows, columns = np.flatnonzero(scaled.any(axis=1)), np.flatnonzero(scaled.any(axis=0))
+    if not rows.size:
+        return None
+    box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1))
+    inside = scaled[box]
+    return box, inside & ~ndimage.binary_erosion(inside, iterations=thickness_px)
 
 
 def dash_pattern(shape: tuple[int, ...], period_px: int = 12) -> np.ndarray:
@@ -83,6 +104,8 @@ def dash_pattern(shape: tuple[int, ...], period_px: int = 12) -> np.ndarray:
 
 
 def to_png(image: Image.Image) -> bytes:
+    # zlib level 6 with its default strategy: a page of 120 views encodes about five times faster than
+    # at level 9 (Pillow's filtered strategy), for PNGs some 7 % larger; the pixels are the same.
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=9)
+    image.save(buffer, format="PNG", optimize=False, compress_level=6, compress_type=zlib.Z_DEFAULT_STRATEGY)
     return buffer.getvalue()

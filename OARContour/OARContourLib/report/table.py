@@ -40,17 +40,16 @@ class StructureRow:
 
 
 def structure_rows(structures: tuple[ReviewedStructure, ...], geometry: ImageGeometry) -> tuple[StructureRow, ...]:
-    """Rows in ROI order; volumes are of the contours as rasterised on the CT grid."""
+    """Rows in ROI order; volumes are of the contours as rasterised on the CT grid (counted in their blocks)."""
     grid = LpsGrid.from_geometry(geometry)
     voxel_cc = float(np.prod(geometry.spacing_mm)) / 1000.0
     return tuple(_row(structure, grid, voxel_cc) for structure in structures)
 
 
 def _row(structure: ReviewedStructure, grid: LpsGrid, voxel_cc: float) -> StructureRow:
-    mask_zyx = grid.to_zyx(structure.mask)
-    z_present = np.flatnonzero(mask_zyx.any(axis=(1, 2)))
+    z_present = grid.sorted_block(structure.mask.block, structure.mask.offset_kji).indices_along(0)
     first = grid.position_mm(2, int(z_present[0])) if z_present.size else None
     last = grid.position_mm(2, int(z_present[-1])) if z_present.size else None
     return StructureRow(structure.name, structure.roi_type or "(none)", structure.color,
-                        int(np.count_nonzero(structure.mask)) * voxel_cc, int(z_present.size), first, last,
+                        structure.mask.voxels * voxel_cc, int(z_present.size), first, last,
                         structure.findings)

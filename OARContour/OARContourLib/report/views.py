@@ -8,6 +8,10 @@ window lung is black and its outline shows nothing of the parenchyma it should f
 Planes are drawn in patient axis order (see :mod:`.orientation`), in radiological convention:
 axial seen from the feet (patient's right on the image's left, anterior up), coronal seen from the
 front, sagittal with anterior on the left; superior is up. The labels say so on every image.
+
+Structures are drawn from their bounding blocks: a view composes only the plane it shows (a few
+hundred kilobytes), never a full-grid mask per structure, so 100+ structures on a 512×512×300 CT
+cost little more than the CT itself.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ..ct.model import ImageGeometry
-from .orientation import LpsGrid
+from .orientation import LpsGrid, SortedBlock
 from .render import LUNG, SOFT_TISSUE, Color, Outline, Window, render_plane, to_png
 
 OVERVIEW_PX = 512
@@ -47,7 +52,11 @@ class Plane(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Overlay:
-    """A structure to draw: its mask on the CT grid (k, j, i) and its display colour."""
+    """A structure to draw: its mask on the CT grid (k, j, i) and its display colour.
+
+    ``mask`` is the whole grid, or a block of it starting at ``offset_kji`` (as in
+    :class:`~OARContourLib.rtstruct.model.Structure`); the views read only the block.
+    """
 
     name: str
     color: Color
@@ -55,6 +64,18 @@ class Overlay:
     lung_window: bool = False
     #: Drawn as a dashed outline (a second contour set compared with a solid one).
     dashed: bool = False
+    offset_kji: tuple[int, int, int] = (0, 0, 0)
+
+    def sorted_block(self, grid: LpsGrid) -> SortedBlock:
+        """The mask in patient axis order, made once per grid (every close-up reads every overlay)."""
+        found = self._sorted_blocks.get(grid)
+        if found is None:
+            found = self._sorted_blocks[grid] = grid.sorted_block(self.mask, self.offset_kji)
+        return found
+
+    @cached_property
+    def _sorted_blocks(self) -> dict[LpsGrid, SortedBlock]:
+        return {}
 
 
 @dataclass(frozen=True)
@@ -84,18 +105,51 @@ def plane_of(volume_zyx: np.ndarray, plane: Plane, index: int) -> np.ndarray:
     return volume_zyx[::-1, :, index]
 
 
+def plane_shape(shape_zyx: tuple[int, int, int], plane: Plane) -> tuple[int, int]:
+    """(rows, columns) of the image :func:`plane_of` cuts from a (z, y, x) grid of ``shape_zyx``."""
+    z, y, x = shape_zyx
+    return {Plane.AXIAL: (y, x), Plane.CORONAL: (z, x), Plane.SAGITTAL: (z, y)}[plane]
+
+
+def plane_mask(block: SortedBlock, shape_zyx: tuple[int, int, int], plane: Plane, index: int,
+               region: tuple[slice, slice]) -> np.ndarray | None:
+    """``plane_of`` the full-grid mask holding ``block``, cut to ``region``; None when no voxel is there.
+
+    Built from the block's own plane only: the result is the size of ``region``, not of the grid.
+    """
+    axis = 2 - plane.normal_axis
+    start = index - block.offset_zyx[axis]
+    if block.block.size == 0 or not 0 <= start < block.block.shape[axis]:
+        return None
+    patch = plane_of(block.block, plane, start)
+    z, y, x = block.offset_zyx
+    # Coronal and sagittal images run z downward (plane_of reverses it), so the block's top row is its last z.
+    top = y if plane is Plane.AXIAL else shape_zyx[0] - z - block.block.shape[0]
+    corner = (top, x if plane is not Plane.SAGITTAL else y)
+    bounds = [r.indices(n)[:2] for r, n in zip(region, plane_shape(shape_zyx, plane))]
+    low = [max(b[0], c) for b, c in zip(bounds, corner)]
+    high = [min(b[1], c + n) for b, c, n in zip(bounds, corner, patch.shape)]
+    if any(h <= lo for lo, h in zip(low, high)):
+        return None
+    part = patch[low[0] - corner[0]:high[0] - corner[0], low[1] - corner[1]:high[1] - corner[1]]
+    if not part.any():
+        return None
+    out = np.zeros((bounds[0][1] - bounds[0][0], bounds[1][1] - bounds[1][0]), dtype=bool)
+    out[low[0] - bounds[0][0]:high[0] - bounds[0][0], low[1] - bounds[1][0]:high[1] - bounds[1][0]] = part
+    return out
+
+
 def pixel_mm(grid: LpsGrid, plane: Plane) -> tuple[float, float]:
     """(row, column) spacing of a plane: slice thickness sets the row height of coronal and sagittal."""
     x, y, z = grid.spacing_mm
     return {Plane.AXIAL: (y, x), Plane.CORONAL: (z, x), Plane.SAGITTAL: (z, y)}[plane]
 
 
-def busiest_index(masks_zyx: Sequence[np.ndarray], axis: int, length: int) -> int:
+def busiest_index(blocks: Sequence[SortedBlock], axis: int, length: int) -> int:
     """Index along ``axis`` (0 = z, 1 = y, 2 = x) crossing the most structures; ties go to the middle one."""
     counts = np.zeros(length, dtype=int)
-    for mask in masks_zyx:
-        others = tuple(a for a in range(3) if a != axis)
-        counts += mask.any(axis=others)
+    for block in blocks:
+        counts[block.indices_along(axis)] += 1
     if not counts.any():
         return length // 2
     best = np.flatnonzero(counts == counts.max())
@@ -105,11 +159,11 @@ def busiest_index(masks_zyx: Sequence[np.ndarray], axis: int, length: int) -> in
 def overview(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Overlay]) -> tuple[ViewImage, ...]:
     """Axial, coronal and sagittal views, each through the plane crossing the most structures."""
     grid = LpsGrid.from_geometry(geometry)
-    masks = [grid.to_zyx(o.mask) for o in overlays]
+    blocks = [o.sorted_block(grid) for o in overlays]
     views = []
     for plane in Plane:
         array_axis = 2 - plane.normal_axis
-        index = busiest_index(masks, array_axis, grid.shape_zyx[array_axis])
+        index = busiest_index(blocks, array_axis, grid.shape_zyx[array_axis])
         views.append(view_at(hu_kji, geometry, overlays, plane, index))
     return tuple(views)
 
@@ -123,9 +177,11 @@ def view_at(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Over
     """
     grid = LpsGrid.from_geometry(geometry)
     region = crop or (slice(None), slice(None))
-    outlines = [Outline(o.name, o.color, plane_of(grid.to_zyx(o.mask), plane, index)[region], o.dashed)
-                for o in overlays]
-    drawn = [o for o in outlines if o.mask.any()]
+    drawn = []
+    for overlay in overlays:
+        mask = plane_mask(overlay.sorted_block(grid), grid.shape_zyx, plane, index, region)
+        if mask is not None:
+            drawn.append(Outline(overlay.name, overlay.color, mask, overlay.dashed))
     image = render_plane(plane_of(grid.to_zyx(hu_kji), plane, index)[region], pixel_mm(grid, plane), window,
                          drawn, longest_px)
     return ViewImage(plane, index, grid.position_mm(plane.normal_axis, index), window, to_png(image),
@@ -135,14 +191,20 @@ def view_at(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Over
 def close_up(hu_kji: np.ndarray, geometry: ImageGeometry, overlays: Sequence[Overlay], focus: int) -> ViewImage | None:
     """A small axial view centred on ``overlays[focus]``, drawn last so it is on top; None when it is empty."""
     grid = LpsGrid.from_geometry(geometry)
-    target = grid.to_zyx(overlays[focus].mask)
-    per_slice = target.sum(axis=(1, 2))
-    slices_present = np.flatnonzero(per_slice)
+    target = overlays[focus].sorted_block(grid)
+    if target.block.size == 0:
+        return None
+    per_slice = target.block.sum(axis=(1, 2))
+    slices_present = np.flatnonzero(per_slice) + target.offset_zyx[0]
     if slices_present.size == 0:
         return None
-    centre = float(np.dot(per_slice, np.arange(per_slice.size)) / per_slice.sum())
+    z_indices = np.arange(per_slice.size) + target.offset_zyx[0]
+    centre = float(np.dot(per_slice, z_indices) / per_slice.sum())
     z = int(slices_present[np.argmin(np.abs(slices_present - centre))])
-    crop = crop_around(target[z], grid)
+    focus_yx = plane_mask(target, grid.shape_zyx, Plane.AXIAL, z, (slice(None), slice(None)))
+    if focus_yx is None:  # not reached: slice z holds voxels of the target
+        return None
+    crop = crop_around(focus_yx, grid)
     order = [i for i in range(len(overlays)) if i != focus] + [focus]
     window = LUNG if overlays[focus].lung_window else SOFT_TISSUE
     return view_at(hu_kji, geometry, [overlays[i] for i in order], Plane.AXIAL, z, window, crop, CLOSE_UP_PX)

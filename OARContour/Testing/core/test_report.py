@@ -14,10 +14,22 @@ import pydicom
 import pytest
 from OARContourLib.ct.load import load_ct
 from OARContourLib.errors import InputError
+from OARContourLib.mask_block import crop, paste
 from OARContourLib.naming.tables import load_tables
 from OARContourLib.phantom import PhantomVolume, build_phantom
 from OARContourLib.report import build_report
-from OARContourLib.report.views import Overlay, Plane, ViewImage, busiest_index, view_at
+from OARContourLib.report.orientation import LpsGrid, SortedBlock
+from OARContourLib.report.views import (
+    Overlay,
+    Plane,
+    ViewImage,
+    busiest_index,
+    close_up,
+    overview,
+    plane_mask,
+    plane_of,
+    view_at,
+)
 from PIL import Image
 from scipy import ndimage
 from testsupport.phantom_rtstruct import SMALL_PHANTOM, small_phantom_at, write_phantom_rtstruct
@@ -185,8 +197,44 @@ def test_views_follow_radiological_convention(position: str) -> None:
 def test_overview_cuts_the_most_structures() -> None:
     masks = [np.zeros((10, 4, 4), bool) for _ in range(3)]
     masks[0][2:9], masks[1][5:7], masks[2][6:10] = True, True, True  # slice 6 holds all three
-    assert busiest_index(masks, 0, 10) == 6
-    assert busiest_index([np.zeros((10, 4, 4), bool)], 0, 10) == 5  # nothing drawn: the middle
+    assert busiest_index([SortedBlock(m, (0, 0, 0)) for m in masks], 0, 10) == 6
+    assert busiest_index([SortedBlock(np.zeros((10, 4, 4), bool), (0, 0, 0))], 0, 10) == 5  # nothing: the middle
+    # The same structures as blocks (slices 2-8, 5-6, 6-9) placed on the grid: the same plane.
+    blocks = [SortedBlock(np.ones((n, 1, 1), bool), (start, 1, 2)) for start, n in ((2, 7), (5, 2), (6, 4))]
+    assert busiest_index(blocks, 0, 10) == 6
+
+
+@pytest.mark.parametrize("position", ["HFS", "FFS", "HFP", "FFP"])
+def test_plane_mask_is_the_plane_of_the_block_on_the_whole_grid(position: str) -> None:
+    geometry = _phantom(position).geometry
+    grid = LpsGrid.from_geometry(geometry)
+    block, offset = np.random.default_rng(3).random((5, 7, 9)) > 0.5, (3, 20, 30)
+    whole_zyx = grid.to_zyx(paste(block, offset, geometry.shape))
+    placed = grid.sorted_block(block, offset)
+    for plane in Plane:
+        axis = 2 - plane.normal_axis
+        for index in range(grid.shape_zyx[axis]):
+            for region in ((slice(None), slice(None)), (slice(5, 40), slice(24, 33)), (slice(0, 3), slice(0, 3))):
+                expected = plane_of(whole_zyx, plane, index)[region]
+                found = plane_mask(placed, grid.shape_zyx, plane, index, region)
+                assert (found is None) if not expected.any() else np.array_equal(found, expected), (plane, index)
+
+
+@pytest.mark.parametrize("position", ["HFS", "FFP"])
+def test_views_from_blocks_are_the_views_from_whole_masks(position: str) -> None:
+    """Overview and every close-up: the same PNG bytes whether a structure is stored whole or as its block."""
+    phantom = _phantom(position)
+    whole = _overlays(phantom)
+    blocks = []
+    for overlay in whole:
+        block, offset = crop(overlay.mask)
+        blocks.append(Overlay(overlay.name, overlay.color, block, offset_kji=offset))
+    assert all(b.mask.size < w.mask.size for b, w in zip(blocks, whole))
+    args = (phantom.hu, phantom.geometry)
+    assert overview(*args, blocks) == overview(*args, whole)
+    close_ups = [close_up(*args, blocks, n) for n in range(len(whole))]
+    assert [view is None for view in close_ups] == [not overlay.mask.any() for overlay in whole]
+    assert close_ups == [close_up(*args, whole, n) for n in range(len(whole))]
 
 
 def test_feet_first_report_puts_the_left_lung_on_the_right(ffs_report: Path) -> None:
