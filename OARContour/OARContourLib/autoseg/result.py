@@ -51,7 +51,7 @@ class AutosegResult:
 
 
 def description_for(engine: str, version: str, task: str | None = None) -> str:
-    """ROI Generation Description text, e.g. ``OARContour classical 1.1`` (≤ 64 characters)."""
+    """ROI Generation Description text, e.g. ``OARContour classical 1.2`` (≤ 64 characters)."""
     text = f"OARContour {engine} {version}" + (f" task {task}" if task else "")
     return text[:DESCRIPTION_MAX_CHARS]
 

@@ -63,7 +63,7 @@ def test_seg_nrrd_carries_colours_and_tags(thorax_phantom, tmp_path: Path) -> No
     # The tags the Slicer Logic uses, so Slicer and `oarcontour export` read the same semantics.
     assert body["tags"]["OARContour.RTROIInterpretedType"] == "EXTERNAL"
     assert body["tags"]["OARContour.ROIGenerationAlgorithm"] == "AUTOMATIC"
-    assert body["tags"]["OARContour.ROIGenerationDescription"] == "OARContour classical 1.1"
+    assert body["tags"]["OARContour.ROIGenerationDescription"] == "OARContour classical 1.2"
     assert [s["name"] for s in segmentation["segments"]] == ["Body", "Lung_L"]
 
 
@@ -80,7 +80,7 @@ def test_export_accepts_the_segmentation(thorax_phantom, tmp_path: Path, capsys)
     observations = {o.ReferencedROINumber: o for o in dataset.RTROIObservationsSequence}
     for roi in dataset.StructureSetROISequence:
         assert roi.ROIGenerationAlgorithm == "AUTOMATIC", roi.ROIName
-        assert roi.ROIGenerationDescription == "OARContour classical 1.1", roi.ROIName
+        assert roi.ROIGenerationDescription == "OARContour classical 1.2", roi.ROIName
         if roi.ROIName == "Body":
             assert observations[roi.ROINumber].RTROIInterpretedType == "EXTERNAL"
     assert rs.is_file()

@@ -1,5 +1,5 @@
 """Classical Bone on real CTs against TotalSegmentator's bones: the cancellous vertebral bodies are covered and
-the bone stays out of soft tissue, in every orientation variant (feet-first, prone, flipped storage)."""
+the bone stays out of soft tissue and isolated vessel calcifications are no bone, in every orientation variant (feet-first, prone, flipped storage)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ import pytest
 from OARContourLib.autoseg import segment_classical
 from OARContourLib.autoseg.classical.cancellous import add_cancellous_bone
 from OARContourLib.autoseg.classical.settings import ClassicalSettings
+from OARContourLib.metrics import compare_masks
 from scipy import ndimage
 from testsupport import autoseg_cases as cases
 
-#: Least share of TotalSegmentator's vertebrae inside Bone. Measured (engine 1.0 → 1.1): the 1 mm
-#: contrast-enhanced abdomen 0.553 → 0.879, so 0.80 fails on cortex-only bone with room for noise; the
-#: 3 mm lower thorax, resampled and smoothed so that the vertebral bodies have no cortex above 200 HU,
-#: 0.299 → 0.411, so 0.38.
+#: Least share of TotalSegmentator's vertebrae inside Bone. Measured (engine 1.0 → 1.1 → 1.2): the 1 mm
+#: contrast-enhanced abdomen 0.553 → 0.879 → 0.879, so 0.80 fails on cortex-only bone with room for
+#: noise; the 3 mm lower thorax, resampled and smoothed so that the vertebral bodies have no cortex
+#: above 200 HU, 0.299 → 0.411 → 0.411, so 0.38.
 MIN_VERTEBRAE_COVERED = {"abdomen": 0.80, "thorax": 0.38}
 #: Most share of Bone in TotalSegmentator's soft-tissue classes (organs, vessels, muscles, cord).
-#: Measured 0.032 on the abdomen (a rim of the enhanced aorta beside the vertebral body, half of it
-#: above 200 HU before) and 0; a spill into the liver, spleen or aortic lumen would be far more.
-MAX_SOFT_TISSUE_SHARE = 0.05
+#: Measured 0.032 → 0.023 on the abdomen (the calcified aortic wall on the vertebral body and its rim
+#: in the enhanced lumen; 1.1 also had an isolated plaque and the splenic artery, grown) and 0.
+MAX_SOFT_TISSUE_SHARE = 0.03
+#: Most HD95 against TotalSegmentator's bone classes. Measured (engine 1.0 → 1.1 → 1.2): abdomen
+#: 11.9 → 18.1 → 9.8 mm (isolated vessel calcifications, grown by a rim in 1.1, are dropped in 1.2),
+#: thorax 26.5 throughout (its costal cartilage and vertebral bodies missed at 3 mm).
+MAX_HD95_MM = {"abdomen": 12.0, "thorax": 30.0}
+#: Least Dice: measured abdomen 0.651 → 0.720 → 0.730, thorax 0.480 → 0.568 → 0.568.
+MIN_DICE = {"abdomen": 0.70, "thorax": 0.54}
 #: The canal is enclosed by the vertebral ring too but is no marrow: at most a partial-volume edge.
 MAX_CORD_SHARE = 0.01
 
@@ -45,8 +52,12 @@ def test_bone_covers_vertebral_bodies_without_soft_tissue(real_cts: dict[str, ca
     bone, refs = masks["Bone"], case.references
     covered = share_inside(bone, refs["Vertebrae"])
     soft = float((bone & refs["SoftTissue"]).sum()) / bone.sum()
-    print(f"{scan} {orientation}: vertebrae covered {covered:.3f}, Bone in soft tissue {soft:.3f}")
+    scores = compare_masks(refs["Skeleton"], bone, case.geometry, tolerance_mm=2.0)
+    print(f"{scan} {orientation}: vertebrae covered {covered:.3f}, Bone in soft tissue {soft:.3f}, "
+          f"Dice {scores.dice:.3f}, HD95 {scores.hd95_mm:.1f} mm, surface Dice {scores.surface_dice:.3f}")
     assert covered >= MIN_VERTEBRAE_COVERED[scan]
+    assert scores.dice >= MIN_DICE[scan]
+    assert scores.hd95_mm <= MAX_HD95_MM[scan]
     assert not (bone & ~masks["Body"]).any()
     assert soft <= MAX_SOFT_TISSUE_SHARE
     assert share_inside(bone, refs["SpinalCord"]) <= MAX_CORD_SHARE

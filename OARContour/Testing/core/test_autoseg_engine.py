@@ -35,7 +35,7 @@ def test_classical_produces_tg263_structures(classical, phantom_ct, small_phanto
     body = classical.structure("Body")
     assert body.roi_type is RoiType.EXTERNAL and classical.structure("Lung_L").roi_type is RoiType.ORGAN
     assert all(s.algorithm is GenerationAlgorithm.AUTOMATIC for s in classical.structures)
-    assert all(s.description == "OARContour classical 1.1" for s in classical.structures)
+    assert all(s.description == "OARContour classical 1.2" for s in classical.structures)
     truth = sitk.GetArrayFromImage(sitk.ReadImage(str(small_phantom.truth_dir / "Body.nii.gz"))) != 0
     mask = full_mask(body, phantom_ct.geometry.shape)
     assert 2 * np.count_nonzero(mask & truth) / (mask.sum() + truth.sum()) > 0.9
@@ -48,7 +48,7 @@ def test_masks_are_cropped_blocks(classical, phantom_ct) -> None:
 
 
 def test_provenance_and_to_dict(classical) -> None:
-    assert classical.provenance["engine"] == "classical" and classical.provenance["version"] == "1.1"
+    assert classical.provenance["engine"] == "classical" and classical.provenance["version"] == "1.2"
     assert "settings" in classical.provenance and classical.provenance["seconds"] >= 0
     document = json.loads(json.dumps(classical.to_dict()))
     assert {p["name"] for p in document["produced"]} == set(classical.produced)

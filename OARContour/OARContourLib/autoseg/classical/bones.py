@@ -2,7 +2,11 @@
 cancellous bone it encloses or borders (:mod:`.cancellous`).
 
 Calcified plaques, contrast and noise make small dense islands; dropping components below
-``bone_min_volume_cc`` keeps the skeleton. Bones are not split (a per-bone split needs a model).
+``bone_min_volume_cc`` keeps the skeleton. On fine grids the minimum is ``bone_calcification_max_cc``:
+isolated vessel calcifications (an aortic plaque, the splenic artery) are 0.6-1.1 cc there, and
+cancellous growth would add a rim and a spill into the enhanced lumen to them. On coarse grids
+(voxels above ``bone_fine_voxel_max_mm3``) partial volume breaks rib cortex into pieces of that size,
+so only the smaller minimum applies. Bones are not split (a per-bone split needs a model).
 """
 
 from __future__ import annotations
@@ -21,5 +25,12 @@ def segment_bone(hu: np.ndarray, body: np.ndarray, geometry: ImageGeometry, sett
     spacing = spacing_kji_mm(geometry)
     voxel_cc = float(np.prod(spacing)) / 1000.0
     dense = (hu > settings.bone_threshold_hu) & body
-    cortical = remove_small_components(dense, max(1, int(np.ceil(settings.bone_min_volume_cc / voxel_cc))))
+    cortical = remove_small_components(dense, max(1, int(np.ceil(min_component_cc(voxel_cc, settings) / voxel_cc))))
     return add_cancellous_bone(cortical, hu, body, spacing, settings)
+
+
+def min_component_cc(voxel_cc: float, settings: ClassicalSettings) -> float:
+    """Smallest dense component kept as bone on a grid of ``voxel_cc`` voxels (see the module docstring)."""
+    if voxel_cc * 1000.0 <= settings.bone_fine_voxel_max_mm3:
+        return max(settings.bone_min_volume_cc, settings.bone_calcification_max_cc)
+    return settings.bone_min_volume_cc

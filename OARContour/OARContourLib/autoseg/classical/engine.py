@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ENGINE_NAME = "classical"
 #: Bump when a recipe changes its output.
-ENGINE_VERSION = "1.1"
+ENGINE_VERSION = "1.2"
 #: TG-263 names this engine can produce, in the order they are computed.
 SUPPORTED_STRUCTURES: tuple[str, ...] = ("Body", "Trachea", "Lung_L", "Lung_R", "Lungs", "SpinalCanal", "Bone")
 _LUNG_NAMES = frozenset({"Lung_L", "Lung_R", "Lungs"})
