@@ -151,11 +151,20 @@ def grow_within(seeds: np.ndarray, allowed: np.ndarray, steps_ji: int, steps_k: 
     return grown
 
 
-def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.ndarray = FACES) -> np.ndarray:
-    """Drop connected components with fewer than ``min_voxels`` voxels."""
+def remove_small_components(mask: np.ndarray, min_voxels: int, structure: np.ndarray = FACES,
+                            min_voxels_inside: int = 0) -> np.ndarray:
+    """Drop connected components with fewer than ``min_voxels`` voxels, and those with fewer than
+    ``min_voxels_inside`` that do not touch the in-plane edge of the array (pieces cut by the edge
+    may be parts of something larger)."""
     labels, count = ndimage.label(mask, structure=structure)
     if count == 0:
         return mask.copy()
-    keep = np.bincount(labels.ravel()) >= min_voxels
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= min_voxels
+    if min_voxels_inside > min_voxels:
+        cut = np.zeros(count + 1, dtype=bool)
+        for edge in (labels[:, 0, :], labels[:, -1, :], labels[:, :, 0], labels[:, :, -1]):
+            cut[edge.ravel()] = True
+        keep &= (sizes >= min_voxels_inside) | cut
     keep[0] = False
     return keep[labels]

@@ -42,7 +42,8 @@ class ClassicalSettings:
     #: segments are >= 2.6 cc over 40 mm of scan) ...
     bone_calcification_max_cc: float = 1.2
     #: ... where voxels are at most this large (1 x 1 x 3 mm is 3 mm³, 1.25 x 1.25 x 5 mm 7.8 mm³);
-    #: coarser grids (3 mm isotropic, 27 mm³) break rib cortex into pieces of that size.
+    #: coarser grids (3 mm isotropic, 27 mm³) break rib cortex into pieces of that size and the
+    #: cortex of vertebral bodies too much to close it (see ``bone_enclosure_closing_mm``).
     bone_fine_voxel_max_mm3: float = 8.0
     #: Cancellous bone (100-300 HU) grown from cortical bone: above muscle (<= 60 HU) and above liver
     #: and spleen in portal-venous phase (90th percentile 112 HU on TotalSegmentator's DICOM example).
@@ -54,6 +55,9 @@ class ClassicalSettings:
     #: Soft tissue (muscle, unenhanced organs) is at most this: a voxel beside it lies on the blurred
     #: outer surface of a bone, not in its interior, and is not grown into.
     bone_soft_tissue_max_hu: float = 60.0
+    #: On fine grids growth stays inside the cortex closed by this much (and filled): a vertebral
+    #: body's shell closes, the arc of a calcified aortic wall or costal cartilage encloses no lumen.
+    bone_enclosure_closing_mm: float = 8.0
     #: Closing that bridges gaps in thin cortex before enclosed marrow is looked for (as for the canal).
     bone_shell_closing_mm: float = 2.0
     #: Holes of the closed shell are marrow when their mean is at least this: denser than the spinal
