@@ -1,0 +1,107 @@
+"""Items of a sequence still in its encoded form, read without building pydicom Datasets.
+
+A structure set holds thousands of Contour Sequence items, each with a one-item Contour Image
+Sequence; pydicom turns each into a Dataset when first touched, which was most of the time the
+reader and the verifier spent. They only need each item's elements as stored (tag, VR, value
+bytes), so a sequence that pydicom left raw is read here directly. Only explicit VR little endian
+is handled; a sequence nested in an item is kept as ``("SQ", its encoded items)`` and read with
+:func:`sequence_items`. Anything unusual (an undefined length on a non-sequence element, a VR
+pydicom would not take as explicit, a value running past its item) makes :func:`raw_items` return
+None, and the caller lets pydicom read the sequence.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pydicom.dataelem import RawDataElement
+
+ITEM = 0xFFFEE000
+ITEM_END = 0xFFFEE00D
+SEQUENCE_END = 0xFFFEE0DD
+UNDEFINED = 0xFFFFFFFF
+#: VRs whose explicit-VR header has two reserved bytes and a 4-byte length.
+LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"})
+
+#: One item: tag → (VR, value bytes as stored, padding included), in tag order. A nested sequence's
+#: value is its items' encoding (delimiters of an undefined length left out).
+RawItem = dict[int, tuple[str, bytes]]
+
+_TAG_LENGTH = struct.Struct("<HHL")
+_TAG = struct.Struct("<HH")
+_SHORT = struct.Struct("<H")
+_LONG = struct.Struct("<L")
+
+
+def raw_items(element: object) -> list[RawItem] | None:
+    """The items of a raw explicit-VR little-endian SQ element; None when pydicom must read it."""
+    if not isinstance(element, RawDataElement) or element.is_implicit_VR or not element.is_little_endian:
+        return None
+    value = element.value or b""
+    parsed = _items(value, 0, len(value))
+    return None if parsed is None else parsed[0]
+
+
+def sequence_items(value: bytes) -> list[RawItem]:
+    """The items of a sequence nested in a :data:`RawItem` (already checked when its parent was read)."""
+    parsed = _items(value, 0, len(value))
+    return [] if parsed is None else parsed[0]
+
+
+def _items(value: bytes, position: int, end: int) -> tuple[list[RawItem], int] | None:
+    """Items from ``position`` to ``end`` or a sequence delimiter; the items and where they stop."""
+    items: list[RawItem] = []
+    while position + 8 <= end:
+        group, number, length = _TAG_LENGTH.unpack_from(value, position)
+        position += 8
+        tag = group << 16 | number
+        if tag == SEQUENCE_END:
+            return items, position - 8
+        if tag != ITEM or (length != UNDEFINED and position + length > end):
+            return None
+        parsed = _item(value, position, end if length == UNDEFINED else position + length, length == UNDEFINED)
+        if parsed is None:
+            return None
+        item, position = parsed
+        items.append(dict(sorted(item.items())))
+    return items, position
+
+
+def _item(value: bytes, position: int, end: int, delimited: bool) -> tuple[RawItem, int] | None:
+    """The elements of one item from ``position`` to ``end`` (or its delimiter); None if not plain."""
+    item: RawItem = {}
+    while position + 8 <= end:
+        group, number = _TAG.unpack_from(value, position)
+        tag = group << 16 | number
+        if tag == ITEM_END:
+            return item, position + 8
+        vr = value[position + 4: position + 6]
+        if not (0x40 < vr[0] < 0x5B and 0x40 < vr[1] < 0x5B):  # pydicom would take it as implicit VR
+            return None
+        if vr in LONG_VRS:
+            (length,), start = _LONG.unpack_from(value, position + 8), position + 12
+        else:
+            (length,), start = _SHORT.unpack_from(value, position + 6), position + 8
+        stop = _value_end(value, vr, start, length, end)
+        if stop is None:
+            return None
+        item[tag] = (vr.decode("ascii"), value[start: stop])
+        position = stop + 8 if length == UNDEFINED else stop
+    return (item, end) if not delimited else None
+
+
+def _value_end(value: bytes, vr: bytes, start: int, length: int, end: int) -> int | None:
+    """Where the value starting at ``start`` ends (at its sequence delimiter if any); None if unreadable."""
+    if length == UNDEFINED:
+        if vr != b"SQ":
+            return None
+        nested = _items(value, start, end)
+        return nested[1] if nested is not None and _is_delimiter(value, nested[1], end) else None
+    stop = start + length
+    if stop > end or (vr == b"SQ" and _items(value, start, stop) is None):
+        return None
+    return stop
+
+
+def _is_delimiter(value: bytes, position: int, end: int) -> bool:
+    return position + 8 <= end and _TAG.unpack_from(value, position) == (0xFFFE, 0xE0DD)
