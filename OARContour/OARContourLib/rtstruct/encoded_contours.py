@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from .raw_items import RawItem, raw_items, sequence_items
+from .raw_items import RawItem, raw_items
 
 CONTOUR_SEQUENCE = 0x30060040
 CONTOUR_IMAGE_SEQUENCE = 0x30060016
@@ -64,7 +64,7 @@ def encoded_contours(roi_contour: Dataset) -> list[EncodedContour] | None:
 def _contour(item: RawItem) -> EncodedContour | None:
     kind = ""
     if CONTOUR_GEOMETRIC_TYPE in item:
-        vr, value = item[CONTOUR_GEOMETRIC_TYPE]
+        vr, value, _ = item[CONTOUR_GEOMETRIC_TYPE]
         match = _PLAIN_CS.fullmatch(value) if vr == "CS" else None
         if match is None:
             return None
@@ -79,14 +79,14 @@ def _contour(item: RawItem) -> EncodedContour | None:
 def _image_uids(item: RawItem) -> tuple[str, ...] | None:
     if CONTOUR_IMAGE_SEQUENCE not in item:
         return ()
-    vr, value = item[CONTOUR_IMAGE_SEQUENCE]
-    if vr != "SQ":
+    images = item[CONTOUR_IMAGE_SEQUENCE].items
+    if images is None:
         return None
     uids = []
-    for image in sequence_items(value):
+    for image in images:
         if REFERENCED_SOP_INSTANCE_UID not in image:
             continue
-        uid_vr, uid = image[REFERENCED_SOP_INSTANCE_UID]
+        uid_vr, uid, _ = image[REFERENCED_SOP_INSTANCE_UID]
         match = _PLAIN_UI.fullmatch(uid) if uid_vr == "UI" else None
         if match is None or len(match.group(1)) > _MAX_UI:
             return None

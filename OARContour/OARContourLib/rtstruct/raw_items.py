@@ -5,7 +5,7 @@ Sequence; pydicom turns each into a Dataset when first touched, which was most o
 reader and the verifier spent. They only need each item's elements as stored (tag, VR, value
 bytes), so a sequence that pydicom left raw is read here directly. Only explicit VR little endian
 is handled; a sequence nested in an item is kept as ``("SQ", its encoded items)`` and read with
-:func:`sequence_items`. Anything unusual (an undefined length on a non-sequence element, a VR
+:attr:`RawElement.items`. Anything unusual (an undefined length on a non-sequence element, a VR
 pydicom would not take as explicit, a value running past its item) makes :func:`raw_items` return
 None, and the caller lets pydicom read the sequence.
 """
@@ -13,6 +13,7 @@ None, and the caller lets pydicom read the sequence.
 from __future__ import annotations
 
 import struct
+from typing import NamedTuple
 
 from pydicom.dataelem import RawDataElement
 
@@ -23,9 +24,19 @@ UNDEFINED = 0xFFFFFFFF
 #: VRs whose explicit-VR header has two reserved bytes and a 4-byte length.
 LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"})
 
-#: One item: tag → (VR, value bytes as stored, padding included), in tag order. A nested sequence's
-#: value is its items' encoding (delimiters of an undefined length left out).
-RawItem = dict[int, tuple[str, bytes]]
+
+
+class RawElement(NamedTuple):
+    """One element of a raw item: its VR, its value bytes as stored (padding included) and, for a
+    sequence, its items (its value is then their encoding, delimiters of an undefined length left out)."""
+
+    vr: str
+    value: bytes
+    items: list[dict[int, RawElement]] | None = None
+
+
+#: One item: tag → element, in tag order.
+RawItem = dict[int, RawElement]
 
 _TAG_LENGTH = struct.Struct("<HHL")
 _TAG = struct.Struct("<HH")
@@ -40,12 +51,6 @@ def raw_items(element: object) -> list[RawItem] | None:
     value = element.value or b""
     parsed = _items(value, 0, len(value))
     return None if parsed is None else parsed[0]
-
-
-def sequence_items(value: bytes) -> list[RawItem]:
-    """The items of a sequence nested in a :data:`RawItem` (already checked when its parent was read)."""
-    parsed = _items(value, 0, len(value))
-    return [] if parsed is None else parsed[0]
 
 
 def _items(value: bytes, position: int, end: int) -> tuple[list[RawItem], int] | None:
@@ -82,25 +87,29 @@ def _item(value: bytes, position: int, end: int, delimited: bool) -> tuple[RawIt
             (length,), start = _LONG.unpack_from(value, position + 8), position + 12
         else:
             (length,), start = _SHORT.unpack_from(value, position + 6), position + 8
-        stop = _value_end(value, vr, start, length, end)
-        if stop is None:
+        read = _value_end(value, vr, start, length, end)
+        if read is None:
             return None
-        item[tag] = (vr.decode("ascii"), value[start: stop])
+        stop, nested = read
+        item[tag] = RawElement(vr.decode("ascii"), value[start: stop], nested)
         position = stop + 8 if length == UNDEFINED else stop
     return (item, end) if not delimited else None
 
 
-def _value_end(value: bytes, vr: bytes, start: int, length: int, end: int) -> int | None:
-    """Where the value starting at ``start`` ends (at its sequence delimiter if any); None if unreadable."""
-    if length == UNDEFINED:
-        if vr != b"SQ":
+def _value_end(value: bytes, vr: bytes, start: int, length: int,
+               end: int) -> tuple[int, list[RawItem] | None] | None:
+    """Where the value starting at ``start`` ends (at its sequence delimiter if any) and a sequence's
+    items; None if unreadable."""
+    if vr == b"SQ":
+        nested = _items(value, start, end if length == UNDEFINED else start + length)
+        if nested is None or (length != UNDEFINED and start + length > end):
             return None
-        nested = _items(value, start, end)
-        return nested[1] if nested is not None and _is_delimiter(value, nested[1], end) else None
-    stop = start + length
-    if stop > end or (vr == b"SQ" and _items(value, start, stop) is None):
+        if length == UNDEFINED:
+            return (nested[1], nested[0]) if _is_delimiter(value, nested[1], end) else None
+        return start + length, nested[0]
+    if length == UNDEFINED or start + length > end:
         return None
-    return stop
+    return start + length, None
 
 
 def _is_delimiter(value: bytes, position: int, end: int) -> bool:

@@ -19,7 +19,7 @@ from ...ct.model import CTVolume
 from ...mask_block import MaskBlock
 from ..profiles import TPSProfile
 from ..rasterize import rasterize_packed_block
-from ..raw_items import RawItem, raw_items, sequence_items
+from ..raw_items import RawItem, raw_items
 from .ct_frame import ContourPlane, CTFrame
 from .elements import EncodedElement, encoded_value, split_values, strip_padding, text_codec, walk
 
@@ -165,7 +165,8 @@ class VerificationContext:
 def _contour_items(roi_contour: Dataset, roi_number: int | None, roi_name: str) -> list[ContourItem]:
     """The contours of one ROI Contour item, read from the encoded bytes when pydicom left them so."""
     raw = raw_items(roi_contour.get_item(CONTOUR_SEQUENCE)) if _is_raw_sequence(roi_contour, CONTOUR_SEQUENCE) else None
-    if raw is not None and all(item.get(CONTOUR_IMAGE_SEQUENCE, ("SQ", b""))[0] == "SQ" for item in raw):
+    if raw is not None and all(item[CONTOUR_IMAGE_SEQUENCE].items is not None for item in raw
+                               if CONTOUR_IMAGE_SEQUENCE in item):
         return [_raw_contour_item(item, roi_number, roi_name, position, len(raw))
                 for position, item in enumerate(raw, start=1)]
     items = roi_contour.get("ContourSequence") or []
@@ -189,7 +190,7 @@ def _raw_contour_item(item: RawItem, roi_number: int | None, roi_name: str, posi
     images = item.get(CONTOUR_IMAGE_SEQUENCE)
     image_uids = None if images is None else tuple(
         (_uid(image, REFERENCED_SOP_CLASS_UID), _uid(image, REFERENCED_SOP_INSTANCE_UID))
-        for image in sequence_items(images[1]))
+        for image in images.items or ())
     return _make_contour_item(roi_number, roi_name, position, count, _raw_text(item, CONTOUR_GEOMETRIC_TYPE),
                               _raw_text(item, NUMBER_OF_CONTOUR_POINTS), _raw_value(item, CONTOUR_DATA), image_uids)
 

@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 
-from ..raw_items import RawItem, raw_items, sequence_items
+from ..raw_items import RawItem, raw_items
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,10 @@ def walk(dataset: Dataset, prefix: str = "") -> Iterator[EncodedElement]:
 
 def _walk_raw(items: list[RawItem], name: str) -> Iterator[EncodedElement]:
     for number, item in enumerate(items, start=1):
-        for tag, (vr, value) in item.items():
+        for tag, (vr, value, nested) in item.items():
             path = f"{name}[{number}].{_name(tag)}"
-            if vr == "SQ":
-                yield from _walk_raw(sequence_items(value), path)
+            if nested is not None:
+                yield from _walk_raw(nested, path)
             else:
                 yield EncodedElement(path, BaseTag(tag), vr, strip_padding(value))
 
