@@ -6,7 +6,7 @@ sequences (readers that pair by index mislabel RayStation files, which omit empt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -77,6 +77,7 @@ class VerificationContext:
         self.source_masks = source_masks
         self.frame = CTFrame(ct)
         self._blocks: dict[str, MaskBlock] = {}
+        self._raw_sequences: dict[int, tuple[object, list[RawItem] | None]] = {}
 
     @cached_property
     def codec(self) -> str:
@@ -86,7 +87,14 @@ class VerificationContext:
     @cached_property
     def elements(self) -> tuple[EncodedElement, ...]:
         """Every non-sequence element of the dataset and its items, with its encoded value."""
-        return tuple(walk(self.dataset))
+        return tuple(walk(self.dataset, read_raw=self.raw_sequence))
+
+    def raw_sequence(self, element: object) -> list[RawItem] | None:
+        """:func:`.raw_items.raw_items` of a sequence element, read once: contours and the walk both need it."""
+        key = id(element)  # the element itself is kept with its items, so its id is not reused
+        if key not in self._raw_sequences:
+            self._raw_sequences[key] = (element, raw_items(element))
+        return self._raw_sequences[key][1]
 
     @cached_property
     def rois(self) -> tuple[RoiItem, ...]:
@@ -117,7 +125,7 @@ class VerificationContext:
         for roi_contour in self.roi_contours:
             number = int_of(roi_contour, "ReferencedROINumber")
             name = self.roi_labels.get(number, f"#{number}") if number is not None else "#?"
-            found.extend(_contour_items(roi_contour, number, name))
+            found.extend(_contour_items(roi_contour, number, name, self.raw_sequence))
         return tuple(found)
 
     @cached_property
@@ -162,9 +170,10 @@ class VerificationContext:
         return counts
 
 
-def _contour_items(roi_contour: Dataset, roi_number: int | None, roi_name: str) -> list[ContourItem]:
+def _contour_items(roi_contour: Dataset, roi_number: int | None, roi_name: str,
+                   read_raw: Callable[[object], list[RawItem] | None]) -> list[ContourItem]:
     """The contours of one ROI Contour item, read from the encoded bytes when pydicom left them so."""
-    raw = raw_items(roi_contour.get_item(CONTOUR_SEQUENCE)) if _is_raw_sequence(roi_contour, CONTOUR_SEQUENCE) else None
+    raw = read_raw(roi_contour.get_item(CONTOUR_SEQUENCE)) if _is_raw_sequence(roi_contour, CONTOUR_SEQUENCE) else None
     if raw is not None and all(item[CONTOUR_IMAGE_SEQUENCE].items is not None for item in raw
                                if CONTOUR_IMAGE_SEQUENCE in item):
         return [_raw_contour_item(item, roi_number, roi_name, position, len(raw))

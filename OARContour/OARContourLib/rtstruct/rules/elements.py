@@ -9,7 +9,7 @@ which is a DS number's ``original_string`` when it has one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,18 +60,22 @@ def element_vr(dataset: Dataset, tag: int) -> str:
         return ""
 
 
-def walk(dataset: Dataset, prefix: str = "") -> Iterator[EncodedElement]:
-    """Every non-sequence element of ``dataset`` and its sequence items, depth first, in tag order."""
+def walk(dataset: Dataset, prefix: str = "",
+         read_raw: Callable[[object], list[RawItem] | None] = raw_items) -> Iterator[EncodedElement]:
+    """Every non-sequence element of ``dataset`` and its sequence items, depth first, in tag order.
+
+    ``read_raw`` reads a still-encoded sequence (:func:`.raw_items.raw_items`, or a caller's cache of it).
+    """
     for tag in list(dataset.keys()):
         name = f"{prefix}{_name(tag)}"
         vr = element_vr(dataset, tag)
         if vr == "SQ":
-            raw = raw_items(dataset.get_item(tag))
+            raw = read_raw(dataset.get_item(tag))
             if raw is not None:  # still encoded: walked without building Datasets (see raw_items)
                 yield from _walk_raw(raw, name)
                 continue
             for number, item in enumerate(dataset[tag].value or [], start=1):
-                yield from walk(item, f"{name}[{number}].")
+                yield from walk(item, f"{name}[{number}].", read_raw)
             continue
         value = encoded_value(dataset, tag)
         if vr and value is not None:
