@@ -47,7 +47,7 @@ class EncodedContour:
 def encoded_contours(roi_contour: Dataset) -> list[EncodedContour] | None:
     """The contours of ``roi_contour`` read from bytes, or None when pydicom must read them."""
     element = roi_contour.get_item(CONTOUR_SEQUENCE) if CONTOUR_SEQUENCE in roi_contour else None
-    if not isinstance(element, RawDataElement) or element.VR != "SQ":
+    if not isinstance(element, RawDataElement) or element.VR not in ("SQ", None):  # None: implicit VR
         return None
     items = raw_items(element)
     if items is None:

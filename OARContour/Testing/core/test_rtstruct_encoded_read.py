@@ -21,12 +21,12 @@ from OARContourLib.rtstruct.model import ExportOptions, Structure
 from OARContourLib.rtstruct.parse import ReadCode, parse_rtstruct
 from OARContourLib.rtstruct.profiles import load_profile
 from OARContourLib.rtstruct.rules import VerificationContext
-from OARContourLib.rtstruct.rules.elements import walk
+from OARContourLib.rtstruct.rules.elements import element_vr
 from OARContourLib.rtstruct.write import write_rtstruct
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-#: Shared file -> whether its explicit VR copy takes the encoded path (else pydicom reads the items).
+#: Shared file -> whether the encoded path reads its contours (else pydicom reads the items).
 SHARED_FILES = {
     "varian_aria_4slice/dicom/RS_Body_SpinalCord.dcm": True,
     "vendor_rtstructs/raystation9_cheese/RS1.2.752.243.1.1.20210208111802158.1580.88111.dcm": True,
@@ -103,12 +103,27 @@ def _explicit_copy(path: Path, target: Path) -> Path:
 @pytest.mark.parametrize(("relative", "encoded"), SHARED_FILES.items())
 def test_vendor_files_read_as_pydicom_reads_them(shared_data: Path, relative: str, encoded: bool,
                                                  tmp_path: Path) -> None:
-    path = shared_data / relative
-    assert _assert_same_as_pydicom(path) > 0  # implicit VR: pydicom reads the items
+    path = shared_data / relative  # all implicit VR little endian
     explicit = _explicit_copy(path, tmp_path / "explicit.dcm")
-    assert _assert_same_as_pydicom(explicit) == _assert_same_as_pydicom(path)
-    taken = [encoded_contours(item) is not None for item in pydicom.dcmread(explicit).ROIContourSequence]
-    assert any(taken) is encoded
+    for copy in (path, explicit):
+        assert _assert_same_as_pydicom(copy) > 0
+        assert any(encoded_contours(item) is not None for item in pydicom.dcmread(copy).ROIContourSequence) is encoded
+
+
+def _sequences_as_datasets(dataset: Dataset) -> Dataset:
+    """Every sequence turned into pydicom Datasets (their plain elements left as read)."""
+    for tag in list(dataset.keys()):
+        if element_vr(dataset, tag) == "SQ":
+            for item in dataset[tag].value or []:
+                _sequences_as_datasets(item)
+    return dataset
+
+
+@pytest.mark.parametrize("relative", SHARED_FILES)
+def test_verifier_reads_vendor_files_as_from_datasets(shared_data: Path, relative: str, generated) -> None:
+    _, ct = generated  # any CT: contours and encoded elements do not depend on it
+    path = shared_data / relative
+    _assert_same_contexts(pydicom.dcmread(path), _sequences_as_datasets(pydicom.dcmread(path)), ct)
 
 
 def test_generated_file_reads_as_pydicom_reads_it(generated) -> None:
@@ -124,17 +139,21 @@ def test_verifier_contours_equal_those_of_converted_datasets(generated) -> None:
     for roi_contour in converted.ROIContourSequence:
         for contour in roi_contour.ContourSequence:
             assert contour.ContourImageSequence[0].ReferencedSOPInstanceUID
-    raw = pydicom.dcmread(path)
+    assert _assert_same_contexts(pydicom.dcmread(path), converted, ct) > 200
+
+
+def _assert_same_contexts(raw: Dataset, converted: Dataset, ct) -> int:
     profile = load_profile("generic")
     fast, slow = VerificationContext(raw, ct, profile), VerificationContext(converted, ct, profile)
-    assert len(fast.contours) == len(slow.contours) > 200
+    assert len(fast.contours) == len(slow.contours)
     for a, b in zip(fast.contours, slow.contours, strict=True):
         assert (a.roi_number, a.roi_name, a.position, a.roi_contour_count, a.geometric_type, a.declared_points,
                 a.contour_data, a.values, a.image_uids) == \
                (b.roi_number, b.roi_name, b.position, b.roi_contour_count, b.geometric_type, b.declared_points,
                 b.contour_data, b.values, b.image_uids)
         np.testing.assert_array_equal(a.points, b.points)
-    assert list(walk(pydicom.dcmread(path))) == list(walk(converted))
+    assert fast.elements == slow.elements
+    return len(fast.contours)
 
 
 def test_an_invalid_image_uid_is_left_to_pydicom_and_still_reported(generated, tmp_path: Path) -> None:

@@ -185,7 +185,7 @@ def _contour_items(roi_contour: Dataset, roi_number: int | None, roi_name: str,
 
 def _is_raw_sequence(dataset: Dataset, tag: int) -> bool:
     element = dataset.get_item(tag) if tag in dataset else None
-    return isinstance(element, RawDataElement) and element.VR == "SQ"
+    return isinstance(element, RawDataElement) and element.VR in ("SQ", None)  # None: implicit VR
 
 
 def _contour_item(item: Dataset, roi_number: int | None, roi_name: str, position: int, count: int) -> ContourItem:
