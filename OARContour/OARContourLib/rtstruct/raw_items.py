@@ -51,6 +51,8 @@ def raw_items(element: object) -> list[RawItem] | None:
     """The items of a raw little-endian SQ element; None when pydicom must read it."""
     if not isinstance(element, RawDataElement) or not element.is_little_endian:
         return None
+    if element.value is None and element.length not in (0, UNDEFINED):
+        return None  # a value deferred by dcmread(defer_size=...): pydicom reads it from the file
     value = element.value or b""
     parsed = _items(value, 0, len(value), bool(element.is_implicit_VR))
     return None if parsed is None else parsed[0]
