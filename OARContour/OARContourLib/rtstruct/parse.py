@@ -12,8 +12,9 @@ import enum
 import logging
 import struct
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from ..finding_codes import FindingCode
 from ..findings import Finding, Severity
 from ..name_rules import name_key
 from .completeness import truncation_problem
+from .encoded_contours import encoded_contours
 
 logger = logging.getLogger(__name__)
 
@@ -232,17 +234,33 @@ def _add_contours(ds: Dataset, rois: dict[int, RoiDefinition], findings: list[Fi
         roi.color = _color(item, roi)
         ignored: dict[str, int] = {}
         invalid = 0
-        for contour in _sequence(item, "ContourSequence"):
-            kind = _text(contour, "ContourGeometricType").upper() or "CLOSED_PLANAR"
+        for kind, points, image_uids in _area_contours(item):
             if kind not in AREA_TYPES:
                 ignored[kind] = ignored.get(kind, 0) + 1
-                continue
-            points = contour_points(contour)
-            if points is None:
+            elif points is None:
                 invalid += 1
-                continue
-            roi.contours.append(ContourItem(points, _image_uids(contour)))
+            else:
+                roi.contours.append(ContourItem(points, image_uids()))
         _contour_findings(roi, ignored, invalid)
+
+
+def _area_contours(item: Dataset) -> Iterator[tuple[str, np.ndarray | None, Callable[[], tuple[str, ...]]]]:
+    """(geometric type, points, image UIDs on demand) of each contour of an ROI Contour item.
+
+    Points are read only for area contours and UIDs only for usable ones, as pydicom would convert
+    (and warn about) nothing else. Read from the encoded items when that is safe (:mod:`.encoded_contours`).
+    """
+    encoded = encoded_contours(item)
+    if encoded is not None:
+        for contour in encoded:
+            kind = contour.geometric_type or "CLOSED_PLANAR"
+            points = _points(contour.contour_data) if kind in AREA_TYPES else None
+            yield kind, points, partial(tuple, contour.image_uids)
+        return
+    for dataset in _sequence(item, "ContourSequence"):
+        kind = _text(dataset, "ContourGeometricType").upper() or "CLOSED_PLANAR"
+        points = contour_points(dataset) if kind in AREA_TYPES else None
+        yield kind, points, partial(_image_uids, dataset)
 
 
 def _contour_findings(roi: RoiDefinition, ignored: dict[str, int], invalid: int) -> None:
@@ -258,7 +276,15 @@ def _contour_findings(roi: RoiDefinition, ignored: dict[str, int], invalid: int)
 
 def contour_points(contour: Dataset) -> np.ndarray | None:
     """``(n, 3)`` float64 LPS points of a contour item, or None if unusable (< 3 finite points)."""
-    values = _contour_values(contour)
+    return _usable(_contour_values(contour))
+
+
+def _points(contour_data: bytes | None) -> np.ndarray | None:
+    """As :func:`contour_points`, from the Contour Data bytes as stored."""
+    return _usable(None if contour_data is None else _ds_values(contour_data))
+
+
+def _usable(values: np.ndarray | None) -> np.ndarray | None:
     if values is None or len(values) < 9:
         return None
     points = values[: len(values) // 3 * 3].reshape(-1, 3)
@@ -274,9 +300,17 @@ def _contour_values(contour: Dataset) -> np.ndarray | None:
     raw = element.value
     try:
         if isinstance(raw, bytes):
-            # Parsing the DS text directly is ~15x faster than pydicom's DSfloat list.
-            return np.array(raw.strip(b" \x00").split(b"\\"), dtype=np.float64)
+            return _ds_values(raw)
         return np.asarray(contour.ContourData, dtype=np.float64).ravel()
+    except (ValueError, TypeError):
+        return None
+
+
+def _ds_values(raw: bytes) -> np.ndarray | None:
+    """The numbers of a DS value as stored; None when one is not a number."""
+    try:
+        # Parsing the DS text directly is ~15x faster than pydicom's DSfloat list.
+        return np.array(raw.strip(b" \x00").split(b"\\"), dtype=np.float64)
     except (ValueError, TypeError):
         return None
 

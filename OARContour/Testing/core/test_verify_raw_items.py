@@ -9,10 +9,10 @@ from OARContourLib.ct.load import load_ct
 from OARContourLib.phantom import write_phantom
 from OARContourLib.rtstruct.model import ExportOptions, Structure
 from OARContourLib.rtstruct.profiles import load_profile
+from OARContourLib.rtstruct.raw_items import raw_items
 from OARContourLib.rtstruct.rules import VerificationContext
 from OARContourLib.rtstruct.rules.elements import walk
 from OARContourLib.rtstruct.rules.geometry import _distinct_up_to
-from OARContourLib.rtstruct.rules.raw_items import raw_items
 from OARContourLib.rtstruct.write import write_rtstruct
 
 
@@ -54,7 +54,12 @@ def test_walk_and_image_uids_equal_the_pydicom_reading(written) -> None:
 def test_sequences_it_cannot_read_are_left_to_pydicom(written) -> None:
     path, _ = written
     dataset = pydicom.dcmread(path)
-    assert raw_items(dataset.get_item(0x30060039)) is None  # ROIContourSequence: items hold sequences
+    roi_contours = dataset.get_item(0x30060039)
+    assert raw_items(roi_contours) is not None  # ROIContourSequence: items holding sequences are read too
+    cut = roi_contours._replace(value=roi_contours.value[:-40])  # the last item's value runs past its end
+    assert raw_items(cut) is None
+    assert raw_items(roi_contours._replace(value=None)) is None  # a deferred value: pydicom must read it
+    assert raw_items(roi_contours._replace(value=None, length=0)) == []  # an empty sequence
     contour_images = dataset.ROIContourSequence[0].ContourSequence[0].get_item(0x30060016)
     assert raw_items(contour_images._replace(is_implicit_VR=True)) is None
     assert raw_items(contour_images._replace(is_little_endian=False)) is None

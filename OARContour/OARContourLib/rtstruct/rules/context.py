@@ -6,23 +6,27 @@ sequences (readers that pair by index mislabel RayStation files, which omit empt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from ...ct.model import CTVolume
 from ...mask_block import MaskBlock
 from ..profiles import TPSProfile
 from ..rasterize import rasterize_packed_block
+from ..raw_items import RawItem, raw_items
 from .ct_frame import ContourPlane, CTFrame
-from .elements import EncodedElement, encoded_value, split_values, text_codec, walk
-from .raw_items import RawItem, raw_items
+from .elements import EncodedElement, encoded_value, split_values, strip_padding, text_codec, walk
 
 CONTOUR_DATA = 0x30060050
+CONTOUR_SEQUENCE = 0x30060040
+CONTOUR_GEOMETRIC_TYPE = 0x30060042
+NUMBER_OF_CONTOUR_POINTS = 0x30060046
 CONTOUR_IMAGE_SEQUENCE = 0x30060016
 REFERENCED_SOP_CLASS_UID = 0x00081150
 REFERENCED_SOP_INSTANCE_UID = 0x00081155
@@ -73,6 +77,7 @@ class VerificationContext:
         self.source_masks = source_masks
         self.frame = CTFrame(ct)
         self._blocks: dict[str, MaskBlock] = {}
+        self._raw_sequences: dict[int, tuple[object, list[RawItem] | None]] = {}
 
     @cached_property
     def codec(self) -> str:
@@ -82,7 +87,14 @@ class VerificationContext:
     @cached_property
     def elements(self) -> tuple[EncodedElement, ...]:
         """Every non-sequence element of the dataset and its items, with its encoded value."""
-        return tuple(walk(self.dataset))
+        return tuple(walk(self.dataset, read_raw=self.raw_sequence))
+
+    def raw_sequence(self, element: object) -> list[RawItem] | None:
+        """:func:`.raw_items.raw_items` of a sequence element, read once: contours and the walk both need it."""
+        key = id(element)  # the element itself is kept with its items, so its id is not reused
+        if key not in self._raw_sequences:
+            self._raw_sequences[key] = (element, raw_items(element))
+        return self._raw_sequences[key][1]
 
     @cached_property
     def rois(self) -> tuple[RoiItem, ...]:
@@ -113,9 +125,7 @@ class VerificationContext:
         for roi_contour in self.roi_contours:
             number = int_of(roi_contour, "ReferencedROINumber")
             name = self.roi_labels.get(number, f"#{number}") if number is not None else "#?"
-            items = roi_contour.get("ContourSequence") or []
-            found.extend(_contour_item(item, number, name, position, len(items))
-                         for position, item in enumerate(items, start=1))
+            found.extend(_contour_items(roi_contour, number, name, self.raw_sequence))
         return tuple(found)
 
     @cached_property
@@ -160,16 +170,59 @@ class VerificationContext:
         return counts
 
 
+def _contour_items(roi_contour: Dataset, roi_number: int | None, roi_name: str,
+                   read_raw: Callable[[object], list[RawItem] | None]) -> list[ContourItem]:
+    """The contours of one ROI Contour item, read from the encoded bytes when pydicom left them so."""
+    raw = read_raw(roi_contour.get_item(CONTOUR_SEQUENCE)) if _is_raw_sequence(roi_contour, CONTOUR_SEQUENCE) else None
+    if raw is not None and all(item[CONTOUR_IMAGE_SEQUENCE].items is not None for item in raw
+                               if CONTOUR_IMAGE_SEQUENCE in item):
+        return [_raw_contour_item(item, roi_number, roi_name, position, len(raw))
+                for position, item in enumerate(raw, start=1)]
+    items = roi_contour.get("ContourSequence") or []
+    return [_contour_item(item, roi_number, roi_name, position, len(items))
+            for position, item in enumerate(items, start=1)]
+
+
+def _is_raw_sequence(dataset: Dataset, tag: int) -> bool:
+    element = dataset.get_item(tag) if tag in dataset else None
+    return isinstance(element, RawDataElement) and element.VR in ("SQ", None)  # None: implicit VR
+
+
 def _contour_item(item: Dataset, roi_number: int | None, roi_name: str, position: int, count: int) -> ContourItem:
-    data = encoded_value(item, CONTOUR_DATA)
+    return _make_contour_item(roi_number, roi_name, position, count, text_of(item, "ContourGeometricType"),
+                              text_of(item, "NumberOfContourPoints"), encoded_value(item, CONTOUR_DATA),
+                              _image_uids(item))
+
+
+def _raw_contour_item(item: RawItem, roi_number: int | None, roi_name: str, position: int,
+                      count: int) -> ContourItem:
+    images = item.get(CONTOUR_IMAGE_SEQUENCE)
+    image_uids = None if images is None else tuple(
+        (_uid(image, REFERENCED_SOP_CLASS_UID), _uid(image, REFERENCED_SOP_INSTANCE_UID))
+        for image in images.items or ())
+    return _make_contour_item(roi_number, roi_name, position, count, _raw_text(item, CONTOUR_GEOMETRIC_TYPE),
+                              _raw_text(item, NUMBER_OF_CONTOUR_POINTS), _raw_value(item, CONTOUR_DATA), image_uids)
+
+
+def _make_contour_item(roi_number: int | None, roi_name: str, position: int, count: int, geometric_type: str,
+                       declared_points: str, data: bytes | None,
+                       image_uids: tuple[tuple[str, str], ...] | None) -> ContourItem:
     values = tuple(split_values(data)) if data else ()
     return ContourItem(
         roi_number=roi_number, roi_name=roi_name, position=position, roi_contour_count=count,
-        geometric_type=text_of(item, "ContourGeometricType").strip(),
-        declared_points=int_of(item, "NumberOfContourPoints"),
-        contour_data=data, values=values, points=_points(values),
-        image_uids=_image_uids(item),
+        geometric_type=geometric_type.strip(), declared_points=_int(declared_points),
+        contour_data=data, values=values, points=_points(values), image_uids=image_uids,
     )
+
+
+def _raw_value(item: RawItem, tag: int) -> bytes | None:
+    """As :func:`.elements.encoded_value` gives it: without the padding byte, None when absent."""
+    return strip_padding(item[tag][1]) if tag in item else None
+
+
+def _raw_text(item: RawItem, tag: int) -> str:
+    value = _raw_value(item, tag)
+    return "" if value is None else value.decode("latin_1", errors="replace")
 
 
 def _points(values: tuple[bytes, ...]) -> np.ndarray | None:
@@ -205,7 +258,11 @@ def text_of(dataset: Dataset, keyword: str, codec: str = "latin_1") -> str:
 
 def int_of(dataset: Dataset, keyword: str) -> int | None:
     """An IS element as an int, or None when absent, empty or not an integer."""
+    return _int(text_of(dataset, keyword))
+
+
+def _int(text: str) -> int | None:
     try:
-        return int(text_of(dataset, keyword).strip())
+        return int(text.strip())
     except ValueError:
         return None

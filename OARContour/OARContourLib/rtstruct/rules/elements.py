@@ -9,8 +9,9 @@ which is a DS number's ``original_string`` when it has one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydicom.charset import convert_encodings
 from pydicom.datadict import dictionary_VR, keyword_for_tag
@@ -19,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 
-from .raw_items import RawItem, raw_items
+from ..raw_items import RawItem, raw_items
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ def encoded_value(dataset: Dataset, tag: int) -> bytes | None:
         return None
     element = dataset.get_item(tag)
     if isinstance(element, RawDataElement):
-        return _strip_padding(element.value or b"")
-    return _strip_padding(_encode(element))
+        return strip_padding(element.value or b"")
+    return strip_padding(_encode(element))
 
 
 def split_values(value: bytes) -> list[bytes]:
@@ -59,18 +60,22 @@ def element_vr(dataset: Dataset, tag: int) -> str:
         return ""
 
 
-def walk(dataset: Dataset, prefix: str = "") -> Iterator[EncodedElement]:
-    """Every non-sequence element of ``dataset`` and its sequence items, depth first, in tag order."""
+def walk(dataset: Dataset, prefix: str = "",
+         read_raw: Callable[[object], list[RawItem] | None] = raw_items) -> Iterator[EncodedElement]:
+    """Every non-sequence element of ``dataset`` and its sequence items, depth first, in tag order.
+
+    ``read_raw`` reads a still-encoded sequence (:func:`.raw_items.raw_items`, or a caller's cache of it).
+    """
     for tag in list(dataset.keys()):
-        name = f"{prefix}{keyword_for_tag(tag) or str(Tag(tag))}"
+        name = f"{prefix}{_name(tag)}"
         vr = element_vr(dataset, tag)
         if vr == "SQ":
-            raw = raw_items(dataset.get_item(tag))
+            raw = read_raw(dataset.get_item(tag))
             if raw is not None:  # still encoded: walked without building Datasets (see raw_items)
                 yield from _walk_raw(raw, name)
                 continue
             for number, item in enumerate(dataset[tag].value or [], start=1):
-                yield from walk(item, f"{name}[{number}].")
+                yield from walk(item, f"{name}[{number}].", read_raw)
             continue
         value = encoded_value(dataset, tag)
         if vr and value is not None:
@@ -79,9 +84,18 @@ def walk(dataset: Dataset, prefix: str = "") -> Iterator[EncodedElement]:
 
 def _walk_raw(items: list[RawItem], name: str) -> Iterator[EncodedElement]:
     for number, item in enumerate(items, start=1):
-        for tag, (vr, value) in item.items():
-            yield EncodedElement(f"{name}[{number}].{keyword_for_tag(tag) or str(Tag(tag))}", Tag(tag), vr,
-                                 _strip_padding(value))
+        for tag, (vr, value, nested) in item.items():
+            path = f"{name}[{number}].{_name(tag)}"
+            if nested is not None:
+                yield from _walk_raw(nested, path)
+            else:
+                yield EncodedElement(path, BaseTag(tag), vr, strip_padding(value))
+
+
+@lru_cache(maxsize=1024)
+def _name(tag: int) -> str:
+    """Keyword of ``tag`` or its "(gggg,eeee)" form; the same few tags recur in every contour item."""
+    return keyword_for_tag(tag) or str(Tag(tag))
 
 
 def text_codec(dataset: Dataset) -> str:
@@ -102,6 +116,6 @@ def _encode(element: DataElement) -> bytes:
     return "\\".join("" if v is None else str(v) for v in values).encode("utf-8", errors="replace")
 
 
-def _strip_padding(value: bytes) -> bytes:
+def strip_padding(value: bytes) -> bytes:
     # A value field of even length ends with one space (or NUL for UI) when the text is odd.
     return value[:-1] if value.endswith((b" ", b"\x00")) else value

@@ -57,6 +57,10 @@ class TooFewPointsRule(Rule):
 
 def _distinct_up_to(points: np.ndarray, limit: int) -> int:
     """Number of distinct points, counted up to ``limit`` (``len(np.unique(points, axis=0))`` capped)."""
+    if limit == 3 and len(points) >= 3:
+        first, second, third = points[:3].tolist()
+        if first != second and first != third and second != third:  # the usual case, without array passes
+            return 3
     count = 0
     while len(points) and count < limit:
         points = points[(points != points[0]).any(axis=1)]  # drop every copy of the next distinct point
