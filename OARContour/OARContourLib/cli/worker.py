@@ -27,8 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service.celery_app import check_broker, check_spool, make_app, queue_for
-    from ..service.config import load_config
+    from ..service.celery_app import celery_queue, check_broker, check_spool, make_app, queue_for
+    from ..service.config import load_config, shown_broker
 
     config = load_config(args.config)
     if not config.queue.enabled:
@@ -49,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
     name = f"oarcontour-{queue}{'' if args.device is None else args.device}-{os.getpid()}@%h"
     level = "DEBUG" if args.debug else "WARNING" if args.quiet else "INFO"
     logging.getLogger("OARContourLib").setLevel(level)
-    logging.getLogger(__name__).info("Worker for queue %s, CUDA_VISIBLE_DEVICES=%s, broker %s", queue,
-                                     os.environ.get("CUDA_VISIBLE_DEVICES", "(unset)"), config.queue.broker)
-    app.worker_main(["worker", f"--queues={queue}", "--concurrency=1", "--pool=prefork", f"--hostname={name}",
+    logging.getLogger(__name__).info("Worker for queue %s, CUDA_VISIBLE_DEVICES=%s, Celery queue %s, broker %s",
+                                     queue, os.environ.get("CUDA_VISIBLE_DEVICES", "(unset)"),
+                                     celery_queue(config, queue), shown_broker(config.queue.broker))
+    app.worker_main(["worker", f"--queues={celery_queue(config, queue)}", "--concurrency=1", "--pool=prefork", f"--hostname={name}",
                      f"--loglevel={level}", "--without-gossip", "--without-mingle"])
     return EXIT_OK

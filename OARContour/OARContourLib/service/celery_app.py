@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from ..errors import InputError
-from .config import NodeConfig
+from .config import NodeConfig, shown_broker
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,11 @@ def queue_for(engine: str) -> str:
     return "cpu" if engine == "classical" else "gpu"
 
 
+def celery_queue(config: NodeConfig, kind: str) -> str:
+    """The broker's queue of one node's ``cpu`` or ``gpu`` jobs: nodes sharing a broker never take each other's."""
+    return f"oarcontour.{config.node.ae_title}.{kind}"
+
+
 def check_broker(config: NodeConfig) -> None:
     """One PING with a short timeout, so a wrong or stopped broker is one clear line, not endless retries.
 
@@ -42,7 +47,7 @@ def check_broker(config: NodeConfig) -> None:
     BrokerError
         Names the broker URL and what failed.
     """
-    broker = config.queue.broker
+    broker = shown_broker(config.queue.broker)
     client = broker_client(config)
     import redis
 
@@ -118,7 +123,7 @@ def make_app(config: NodeConfig) -> Any:
         broker_connection_retry=True,
         broker_connection_max_retries=None,
         task_ignore_result=True,  # the ledger holds the outcome; no result backend
-        task_default_queue=queue_for(config.pipeline.engine),
+        task_default_queue=celery_queue(config, queue_for(config.pipeline.engine)),
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,

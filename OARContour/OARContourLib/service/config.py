@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import InputError
 from ..name_rules import label_problem
@@ -305,9 +306,18 @@ _REVIEW_RULES = {"mode": _review_mode}
 _TLS_RULES = {"enabled": _bool, "certificate": _path, "private_key": _path, "ca_certificates": _path}
 
 
-def _broker(key: str, value: Any, _base: Path) -> str:
-    from urllib.parse import urlsplit
+def shown_broker(url: str) -> str:
+    """The broker URL for logs, messages and the ledger: a password in it is replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = parts.username or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
+
+def _broker(key: str, value: Any, _base: Path) -> str:
     hint = 'e.g. "redis://127.0.0.1:6379/0"; leave the key out to run jobs in the node\'s process.'
     if not isinstance(value, str):
         raise _fail(key, f"{value!r} must be a redis:// URL.", hint)
@@ -318,7 +328,7 @@ def _broker(key: str, value: Any, _base: Path) -> str:
         raise _fail(key, f"{value!r} is not a valid URL ({exc}).", hint) from exc
     path = parts.path.strip("/")
     if parts.scheme not in ("redis", "rediss") or not parts.hostname or port is None or not (path == "" or path.isdigit()):
-        raise _fail(key, f"{value!r} is not a Redis broker URL with host and port.", hint)
+        raise _fail(key, f"{shown_broker(value.strip())!r} is not a Redis broker URL with host and port.", hint)
     return value.strip()
 
 

@@ -77,13 +77,15 @@ class CeleryRunner:
 
     def __init__(self, config: NodeConfig, app: Any | None = None) -> None:
         from .broker_leases import BrokerKeys
-        from .celery_app import broker_client, make_app, queue_for
+        from .celery_app import broker_client, celery_queue, make_app, queue_for
+        from .config import shown_broker
 
         self.config = config
         self.app = app if app is not None else make_app(config)
         self.client = broker_client(config)
         self.keys = BrokerKeys.of(config)
-        self.queue = queue_for(config.pipeline.engine)
+        self.queue = celery_queue(config, queue_for(config.pipeline.engine))
+        self.broker = shown_broker(config.queue.broker)  # for logs and the ledger: no password
         self.retry_at = 0.0
         self.outage: set[int] = set()  # jobs whose failed enqueue is already recorded
         #: Since when the broker answers: no sweep before a whole lease has passed (workers renew first).
@@ -106,13 +108,13 @@ class CeleryRunner:
         except RedisError as exc:
             if self.reachable_since:
                 logger.warning("Broker %s unreachable (%s); the node goes on and retries every %.0f s",
-                               self.config.queue.broker, exc, ENQUEUE_RETRY_SECONDS)
+                               self.broker, exc, ENQUEUE_RETRY_SECONDS)
             self.reachable_since = 0.0
             self.retry_at = now + ENQUEUE_RETRY_SECONDS
             return
         if not self.reachable_since:
             self.reachable_since = now
-            logger.info("Broker %s reachable again", self.config.queue.broker)
+            logger.info("Broker %s reachable again", self.broker)
         for job in ledger.jobs(PIPELINE_STATES):
             if job["dispatch"] == "pending" and not self._enqueue(ledger, job):
                 return
@@ -192,7 +194,7 @@ class CeleryRunner:
             self.reachable_since = 0.0
             if job.id not in self.outage:
                 self.outage.add(job.id)
-                ledger.record(job.id, "enqueue_failed", broker=self.config.queue.broker, error=str(exc)[:200])
+                ledger.record(job.id, "enqueue_failed", broker=self.broker, error=str(exc)[:200])
                 logger.warning("Job %d: cannot queue it (%s); retrying every %.0f s", job.id, exc,
                                ENQUEUE_RETRY_SECONDS)
             return False

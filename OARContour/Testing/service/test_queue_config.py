@@ -168,3 +168,22 @@ def test_a_worker_refuses_a_spool_it_cannot_see(tmp_path: Path):
     assert "Mount the node's spool at the same path" in raised.value.hint
     (tmp_path / "spool").mkdir()
     check_spool(parse_config({"node": {"spool": "spool"}}, base=tmp_path))
+
+
+def test_a_broker_password_is_never_shown():
+    from OARContourLib.service.config import shown_broker
+
+    assert shown_broker("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert shown_broker("rediss://svc:s3cret@broker.example:6380/2") == "rediss://svc:***@broker.example:6380/2"
+    assert shown_broker("redis://10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"queue": {"broker": "redis://:s3cret@10.0.0.5/0"}})  # no port
+    assert "s3cret" not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_each_node_has_its_own_celery_queues():
+    from OARContourLib.service.celery_app import celery_queue
+
+    first = parse_config({"node": {"ae_title": "NODE_A"}, "queue": {"broker": BROKER}})
+    second = parse_config({"node": {"ae_title": "NODE_B"}, "queue": {"broker": BROKER}})
+    assert celery_queue(first, "gpu") == "oarcontour.NODE_A.gpu" != celery_queue(second, "gpu")

@@ -171,11 +171,12 @@ def cluster(tmp_path: Path, node_factory) -> Iterator[Callable[..., Any]]:
         thing.stop()
 
 
-def _worker_host_config(node: NodeProcess) -> Path:
+def _worker_host_config(node: NodeProcess, host: str = "worker-host", ae_title: str = NODE_AET) -> Path:
     """The node's configuration as a worker host has it: the spool at the same path, its own ledger path."""
-    folder = node.config.parent / "worker-host"
+    folder = node.config.parent / host
     folder.mkdir(exist_ok=True)
     text = node.config.read_text(encoding="utf-8").replace('spool = "spool"', f'spool = "{node.spool}"')
+    text = text.replace(f'ae_title = "{NODE_AET}"', f'ae_title = "{ae_title}"', 1)
     assert 'ledger = "ledger.sqlite"' in text and str(node.spool) in text
     config = folder / "node.toml"
     config.write_text(text, encoding="utf-8")
@@ -266,6 +267,29 @@ def test_a_node_killed_mid_job_applies_the_workers_reports_when_it_returns(six_s
     _no_ledger_on_worker_hosts(workers)
 
 
+def test_nodes_sharing_a_broker_never_take_each_others_jobs(six_series, cluster):
+    # A worker of another node (another AE title) on the same Redis is idle: it listens on its own
+    # node's queue, so this node's job waits for this node's worker and is not lost to the other.
+    destination, _redis, node, _ = cluster(workers=0)
+    other_config = _worker_host_config(node, "other-node-host", ae_title="OTHERNODE")
+    other = Worker(other_config, other_config.parent / "worker.log").start()
+    try:
+        _send_series(node.port, six_series[0])
+        wait_for(lambda: node.jobs() and node.jobs()[0]["dispatch"] == "queued", 60, "the job queued")
+        own_config = _worker_host_config(node)
+        own = Worker(own_config, own_config.parent / "own.log").start()
+        try:
+            wait_for(lambda: _all_sent(node, 1), 60, "the job run by this node's worker and sent")
+        finally:
+            own.stop()
+    finally:
+        other.stop()
+    assert len(destination.received) == 1
+    kinds = [e.kind for e in _events(node, 1)]
+    assert "delivery_skipped" not in kinds and kinds.count("started") == 1
+    assert "Celery queue oarcontour.OTHERNODE.cpu" in other.log.read_text()
+
+
 def test_killed_pool_process_task_is_given_back_and_rerun_at_once(six_series, cluster):
     # A lease far longer than the test: a rerun can only come from Celery giving the task back
     # (task_reject_on_worker_lost) and the next run taking over the dead process's lease.
@@ -334,13 +358,14 @@ def test_broker_down_at_start_exits_2_with_one_line(tmp_path: Path, command: str
     from service.conftest import write_config
 
     config = write_config(tmp_path / "node.toml", port=free_port(), destination_port=free_port())
-    broker = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    broker = f"redis://:s3cret@127.0.0.1:{free_port()}/0"  # nothing listens there
     with config.open("a", encoding="utf-8") as handle:
         handle.write(QUEUE_SECTION.format(broker=broker, lease=2, soft=120, hard=150))
     result = oarcontour(command, "--config", str(config), timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and broker in lines[0] and "Cannot reach the broker" in lines[0]
+    assert len(lines) == 1 and broker.replace("s3cret", "***") in lines[0] and "Cannot reach the broker" in lines[0]
+    assert "s3cret" not in result.stderr + result.stdout
 
 
 def test_broker_lost_mid_run_jobs_resume_when_it_returns(six_series, cluster):
