@@ -20,11 +20,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import NodeConfig
 from .ledger import PIPELINE_STATES, Job, JobState, Ledger
 from .pipeline import process_job
+
+if TYPE_CHECKING:  # redis is optional: the worker's side imports it on first use
+    from .worker_reports import JobReporter
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +259,7 @@ def run_delivery(config: NodeConfig, task: dict[str, Any], ticket: str, owner: s
         client.close()
 
 
-def _run_with_heartbeat(reporter: Any, config: NodeConfig, run: int) -> str:
+def _run_with_heartbeat(reporter: JobReporter, config: NodeConfig, run: int) -> str:
     from .worker_reports import ReportKind
 
     lost, done = threading.Event(), threading.Event()
@@ -276,11 +279,11 @@ def _run_with_heartbeat(reporter: Any, config: NodeConfig, run: int) -> str:
     return str(job.state.value)
 
 
-def _heartbeat(reporter: Any, config: NodeConfig, run: int, lost: threading.Event, done: threading.Event) -> None:
+def _heartbeat(reporter: JobReporter, config: NodeConfig, run: int, lost: threading.Event,
+               done: threading.Event) -> None:
     from redis import RedisError
 
     from . import broker_leases
-    from .worker_reports import ReportKind
 
     queue, job_id = config.queue, reporter.current.id
     while not done.wait(queue.heartbeat_seconds):
@@ -292,18 +295,8 @@ def _heartbeat(reporter: Any, config: NodeConfig, run: int, lost: threading.Even
         if not kept:
             lost.set()
             logger.warning("Job %d: lease lost (the node swept the job); stopping this run", job_id)
-            try:
-                reporter.client.xadd(reporter.keys.reports, {"m": _lost_message(reporter, ReportKind.LEASE_LOST)})
-            except RedisError:
-                pass
+            reporter.note_lease_lost()
             return
-
-
-def _lost_message(reporter: Any, kind: Any) -> str:
-    import json
-
-    return json.dumps({"job": reporter.current.id, "ticket": reporter.ticket, "owner": reporter.owner, "seq": 0,
-                       "at": time.time(), "kind": kind.value})
 
 
 def _owner_alive(owner: str, alive: Callable[[int], bool]) -> bool:

@@ -108,10 +108,21 @@ class JobReporter:
     def send(self, kind: ReportKind, **fields: Any) -> None:
         """Queue one report (numbered) and send what can be sent now."""
         self.seq += 1
-        message = {"job": self.current.id, "ticket": self.ticket, "owner": self.owner, "seq": self.seq,
-                   "at": time.time(), "kind": kind.value, **fields}
-        self.unsent.append(json.dumps(message, default=str))
+        self.unsent.append(self._message(kind, self.seq, fields))
         self.flush()
+
+    def note_lease_lost(self) -> None:
+        """Tell the node this run stopped (from the heartbeat thread: unnumbered, sent at once or not at all)."""
+        from redis import RedisError
+
+        try:
+            self.client.xadd(self.keys.reports, {"m": self._message(ReportKind.LEASE_LOST, 0, {})})
+        except RedisError:
+            pass
+
+    def _message(self, kind: ReportKind, seq: int, fields: dict[str, Any]) -> str:
+        return json.dumps({"job": self.current.id, "ticket": self.ticket, "owner": self.owner, "seq": seq,
+                           "at": time.time(), "kind": kind.value, **fields}, default=str)
 
     def flush(self) -> bool:
         """Send the reports held back; False while the broker cannot be reached (they stay, in order)."""
@@ -141,12 +152,11 @@ class JobReporter:
 # -- the node's side ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AppliedReport:
-    """What the node did with one message (for its caller: leases to free)."""
+    """A run that ended (its worker's lease is to be freed; a finished job's broker keys go too)."""
 
     job_id: int
     owner: str
-    ended: bool = False
-    finished: bool = False
+    finished: bool
 
 
 def apply_reports(ledger: Ledger, client: Any, keys: BrokerKeys, lease_seconds: float) -> list[AppliedReport]:
@@ -206,7 +216,7 @@ def _fail_exhausted(ledger: Ledger, job_id: int, owner: str, runs: int, at: floa
         ledger.update(job_id, dispatch="", worker="", lease_until=0.0, ticket="")
         ledger.transition(job_id, JobState.FAILED, PIPELINE_STATES, reason=reason, detail={"reason": reason}, at=at)
     logger.warning("Job %d failed: %s", job_id, reason)
-    return AppliedReport(job_id, owner, ended=True, finished=True)
+    return AppliedReport(job_id, owner, finished=True)
 
 
 def _start(ledger: Ledger, job: Job, message: dict[str, Any], lease_seconds: float) -> None:
@@ -236,7 +246,7 @@ def _change(ledger: Ledger, kind: ReportKind, job_id: int, owner: str, message: 
     elif kind is ReportKind.END:
         unfinished = bool(message.get("unfinished"))
         ledger.end_lease(job_id, owner, "pending" if unfinished else "")
-        return AppliedReport(job_id, owner, ended=True, finished=not unfinished)
+        return AppliedReport(job_id, owner, finished=not unfinished)
     return None
 
 

@@ -83,6 +83,7 @@ class NodeProcess:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    aet: str = NODE_AET  # the AE title it answers C-ECHO under
 
     @property
     def ledger_path(self) -> Path:
@@ -108,7 +109,7 @@ class NodeProcess:
             raise AssertionError(f"node exited {self.process.returncode}: {self.log.read_text()[-3000:]}")
         ae = AE(ae_title="TESTSCU")
         ae.add_requested_context("1.2.840.10008.1.1")
-        assoc = ae.associate("127.0.0.1", self.port, ae_title=NODE_AET)
+        assoc = ae.associate("127.0.0.1", self.port, ae_title=self.aet)
         if not assoc.is_established:
             return False
         status = assoc.send_c_echo()

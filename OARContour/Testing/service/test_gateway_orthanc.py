@@ -25,28 +25,6 @@ from testsupport.orthanc import free_port, start_orthanc
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class NamedNode(NodeProcess):
-    """A node answering C-ECHO under its own AE title."""
-
-    aet: str = "OARCONTOUR"
-
-    def _echo(self) -> bool:
-        from pynetdicom import AE
-
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"node exited {self.process.returncode}: {self.log.read_text()[-3000:]}")
-        ae = AE(ae_title="TESTSCU")
-        ae.add_requested_context("1.2.840.10008.1.1")
-        assoc = ae.associate("127.0.0.1", self.port, ae_title=self.aet)
-        if not assoc.is_established:
-            return False
-        status = assoc.send_c_echo()
-        assoc.release()
-        return bool(status) and status.Status == 0
-
-
 def _node_section(aet: str, port: int, callers: str) -> str:
     return (f'[node]\nae_title = "{aet}"\nhost = "127.0.0.1"\nport = {port}\nspool = "spool"\n'
             f'ledger = "ledger.sqlite"\nallowed_callers = [{callers}]\nquiet_seconds = 1\ndisk_reserve_mb = 10\n')
@@ -55,8 +33,8 @@ def _node_section(aet: str, port: int, callers: str) -> str:
 @dataclass
 class Site:
     orthanc: object
-    gateway: NamedNode
-    service: NamedNode
+    gateway: NodeProcess
+    service: NodeProcess
     map_path: Path
 
 
@@ -80,8 +58,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
           'retry_initial_seconds = 0.5\nretry_max_seconds = 2\n', encoding="utf-8")
     orthanc = start_orthanc(tmp_path / "pacs", {"gateway": ("GATEWAY", "127.0.0.1", gateway_port)},
                             dicom_port=pacs_port)
-    gateway = NamedNode(hospital / "gateway.toml", gateway_port, hospital / "gateway.log", aet="GATEWAY")
-    service = NamedNode(outside / "node.toml", service_port, outside / "node.log", aet="SERVICE")
+    gateway = NodeProcess(hospital / "gateway.toml", gateway_port, hospital / "gateway.log", aet="GATEWAY")
+    service = NodeProcess(outside / "node.toml", service_port, outside / "node.log", aet="SERVICE")
     try:
         yield Site(orthanc, gateway.start(), service.start(), map_path)
     finally:
