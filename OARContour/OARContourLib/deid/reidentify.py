@@ -26,7 +26,8 @@ from ..ct.model import CTVolume
 from ..ct.problems import Severity
 from ..errors import InputError
 from ..rtstruct.dataset import PATIENT_STUDY_KEYWORDS, RT_STRUCTURE_SET_STORAGE
-from ..rtstruct.parse import CONTOUR_DATA_TAG, contour_points
+from ..rtstruct.encoded_contours import CONTOUR_DATA
+from ..rtstruct.parse import contour_points
 from ..rtstruct.verify import VerificationReport, verify_rtstruct
 from .deidentify import is_instance_uid, uid_values
 from .map_store import DeidMap
@@ -111,7 +112,7 @@ def map_back(returned: Dataset, deid_map: DeidMap, patient_id: str) -> tuple[Dat
 def _walk_skipping_points(dataset: Dataset, callback: Callable[[Dataset, DataElement], None]) -> None:
     """``Dataset.walk`` without decoding Contour Data (the bulk of a structure set; never a UID)."""
     for tag in list(dataset.keys()):
-        if tag == CONTOUR_DATA_TAG:
+        if tag == CONTOUR_DATA:
             continue
         element = dataset[tag]
         if element.VR == "SQ":

@@ -18,10 +18,13 @@ from pydicom.dataset import Dataset
 
 from .raw_items import RawItem, raw_items
 
+#: The tags of a Contour Sequence item, for every reader of encoded contours (this one and the verifier's).
 CONTOUR_SEQUENCE = 0x30060040
 CONTOUR_IMAGE_SEQUENCE = 0x30060016
 CONTOUR_GEOMETRIC_TYPE = 0x30060042
+NUMBER_OF_CONTOUR_POINTS = 0x30060046
 CONTOUR_DATA = 0x30060050
+REFERENCED_SOP_CLASS_UID = 0x00081150
 REFERENCED_SOP_INSTANCE_UID = 0x00081155
 
 #: A CS value pydicom reads as the text before its padding, without a validation warning.

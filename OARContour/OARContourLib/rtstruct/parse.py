@@ -29,12 +29,11 @@ from ..finding_codes import FindingCode
 from ..findings import Finding, Severity
 from ..name_rules import name_key
 from .completeness import truncation_problem
-from .encoded_contours import encoded_contours
+from .encoded_contours import CONTOUR_DATA, encoded_contours
 
 logger = logging.getLogger(__name__)
 
 RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
-CONTOUR_DATA_TAG = 0x30060050
 #: Contour types rasterised as areas; CLOSEDPLANAR_XOR (2024) is what even-odd filling does anyway.
 AREA_TYPES = frozenset({"CLOSED_PLANAR", "CLOSEDPLANAR_XOR"})
 _PARSE_ERRORS = (InvalidDicomError, OSError, ValueError, EOFError, KeyError, IndexError, TypeError, struct.error)
@@ -294,7 +293,7 @@ def _usable(values: np.ndarray | None) -> np.ndarray | None:
 
 
 def _contour_values(contour: Dataset) -> np.ndarray | None:
-    element = contour.get_item(CONTOUR_DATA_TAG)
+    element = contour.get_item(CONTOUR_DATA)
     if element is None:
         return None
     raw = element.value

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import InputError
+from .ledger import owner_id
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class LedgerLock:
                      "`oarcontour jobs` works beside a running node.") from None
         try:
             left = LockHolder.parse(_read(fd))
-            mine = LockHolder(self.role, f"{platform.node()}:{os.getpid()}", time.time())
+            mine = LockHolder(self.role, owner_id(), time.time())
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, json.dumps(mine.to_dict()).encode("utf-8"))

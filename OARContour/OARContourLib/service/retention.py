@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import NodeConfig
 from .ledger import FINAL_STATES, JobState, Ledger
+from .spool import jobs_root
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ class Removal:
 def remove_finished(ledger: Ledger, config: NodeConfig, now: float | None = None) -> list[Removal]:
     """Remove the spool folders of final jobs that ended more than ``node.keep_finished_days`` ago."""
     days = config.node.keep_finished_days
-    jobs_root = config.node.spool / "jobs"
-    if days <= 0 or not jobs_root.is_dir():
+    root = jobs_root(config)
+    if days <= 0 or not root.is_dir():
         return []
     now = time.time() if now is None else now
     due = [job for job in ledger.jobs(FINAL_STATES) if now - float(job["state_at"]) > days * _DAY_SECONDS]
@@ -58,7 +59,7 @@ def remove_finished(ledger: Ledger, config: NodeConfig, now: float | None = None
     kept = awaiting_return(ledger) if config.gateway is not None else set()
     removals = []
     for job in due:
-        folder = job_folder(jobs_root, job.id)
+        folder = job_folder(root, job.id)
         if folder is None or job.id in kept:
             continue
         removal = _remove(folder, job.id, (now - float(job["state_at"])) / _DAY_SECONDS)
@@ -71,13 +72,13 @@ def remove_finished(ledger: Ledger, config: NodeConfig, now: float | None = None
     return removals
 
 
-def job_folder(jobs_root: Path, job_id: int) -> Path | None:
-    """``jobs_root/<job_id>`` if it is a real folder directly in ``jobs_root``; None otherwise (nothing to remove)."""
-    folder = jobs_root / str(int(job_id))
+def job_folder(root: Path, job_id: int) -> Path | None:
+    """``root/<job_id>`` if it is a real folder directly in ``root`` (the spool's ``jobs``); None otherwise."""
+    folder = root / str(int(job_id))
     if folder.is_symlink() or not folder.is_dir():
         return None
-    if folder.resolve().parent != jobs_root.resolve():
-        logger.warning("Spool retention: %s resolves outside %s; left alone", folder, jobs_root)
+    if folder.resolve().parent != root.resolve():
+        logger.warning("Spool retention: %s resolves outside %s; left alone", folder, root)
         return None
     return folder
 

@@ -27,8 +27,13 @@ logger = logging.getLogger(__name__)
 _HEADER_TAGS = ["SeriesInstanceUID", "StudyInstanceUID", "PatientID"]
 
 
+def jobs_root(config: NodeConfig) -> Path:
+    """The spool's folder of job folders (``<spool>/jobs/<id>/``; spool retention removes them)."""
+    return config.node.spool / "jobs"
+
+
 def job_folders(config: NodeConfig, job_id: int) -> tuple[Path, Path]:
-    base = config.node.spool / "jobs" / str(job_id)
+    base = jobs_root(config) / str(job_id)
     return base / "ct", base / "out"
 
 

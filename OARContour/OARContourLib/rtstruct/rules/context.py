@@ -17,19 +17,20 @@ from pydicom.dataset import Dataset
 
 from ...ct.model import CTVolume
 from ...mask_block import MaskBlock
+from ..encoded_contours import (
+    CONTOUR_DATA,
+    CONTOUR_GEOMETRIC_TYPE,
+    CONTOUR_IMAGE_SEQUENCE,
+    CONTOUR_SEQUENCE,
+    NUMBER_OF_CONTOUR_POINTS,
+    REFERENCED_SOP_CLASS_UID,
+    REFERENCED_SOP_INSTANCE_UID,
+)
 from ..profiles import TPSProfile
 from ..rasterize import rasterize_packed_block
 from ..raw_items import RawItem, raw_items
 from .ct_frame import ContourPlane, CTFrame
 from .elements import EncodedElement, encoded_value, split_values, strip_padding, text_codec, walk
-
-CONTOUR_DATA = 0x30060050
-CONTOUR_SEQUENCE = 0x30060040
-CONTOUR_GEOMETRIC_TYPE = 0x30060042
-NUMBER_OF_CONTOUR_POINTS = 0x30060046
-CONTOUR_IMAGE_SEQUENCE = 0x30060016
-REFERENCED_SOP_CLASS_UID = 0x00081150
-REFERENCED_SOP_INSTANCE_UID = 0x00081155
 
 
 @dataclass(frozen=True)

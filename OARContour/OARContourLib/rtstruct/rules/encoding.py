@@ -7,8 +7,9 @@ sees them: Eclipse refuses a file whose DS value has 18 bytes (PS3.5 allows 16).
 from __future__ import annotations
 
 from ...findings import Finding, Severity
+from ..encoded_contours import CONTOUR_DATA
 from .base import ContourHit, Rule, summarise
-from .context import CONTOUR_DATA, VerificationContext
+from .context import VerificationContext
 from .elements import split_values
 
 MAX_DS_BYTES = 16
